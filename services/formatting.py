@@ -1,0 +1,56 @@
+"""French display of numbers, amounts and dates (Babel)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel.dates import format_date, format_datetime
+from babel.numbers import format_decimal
+
+LOCALE = "fr_FR"
+
+
+def amount(value: Decimal | None) -> str:
+    """1200.5 -> '1 200,50' (no currency)."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0.00", locale=LOCALE)
+
+
+def money(value: Decimal | None, currency: str = "EUR") -> str:
+    """1200.5 -> '1 200,50 EUR', as on the certificate."""
+    if value is None:
+        return ""
+    return f"{amount(value)} {currency}"
+
+
+def number(value: Decimal | None) -> str:
+    """Quantities and rates: 1 -> '1', 5.50 -> '5,5', 2.25 -> '2,25'."""
+    if value is None:
+        return ""
+    return format_decimal(value, format="#,##0.##", locale=LOCALE)
+
+
+def day(value: date | datetime | None) -> str:
+    """25/07/2019"""
+    if value is None:
+        return ""
+    return format_date(value, format="dd/MM/yyyy", locale=LOCALE)
+
+
+def long_day(value: date | datetime | None) -> str:
+    """25 juil. 2019"""
+    if value is None:
+        return ""
+    return format_date(value, format="medium", locale=LOCALE)
+
+
+def moment(value: datetime | None) -> str:
+    """25/07/2019 14:03 (UTC stored, shown in Paris time)."""
+    if value is None:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    aware = value.replace(tzinfo=ZoneInfo("UTC")) if value.tzinfo is None else value
+    return format_datetime(aware, format="dd/MM/yyyy HH:mm", tzinfo=ZoneInfo("Europe/Paris"),
+                           locale=LOCALE)
