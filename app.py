@@ -17,13 +17,14 @@ ROOT = Path(__file__).resolve().parent
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True)
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
     _load_config(app, test_config)
     _init_database(app)
     _init_extensions(app)
 
-    from blueprints import register_blueprints, security
+    from blueprints import register_blueprints, security, static_files
 
+    static_files.init_app(app)
     security.init_app(app)
     register_blueprints(app)
     _register_cli(app)
@@ -113,6 +114,10 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     htmx.init_app(app)
+    from blueprints.static_files import CompressedCache, compress_cache_key
+
+    app.config.setdefault("COMPRESS_CACHE_BACKEND", CompressedCache)
+    app.config.setdefault("COMPRESS_CACHE_KEY", compress_cache_key)
     compress.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

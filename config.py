@@ -55,7 +55,7 @@ class Defaults:
     ]
     COMPRESS_ALGORITHM = ["gzip"]
     COMPRESS_MIN_SIZE = 300
-    SEND_FILE_MAX_AGE_DEFAULT = None
+    COMPRESS_STREAMS = False  # downloads (PDF, images) are streamed as they are
 
 
 # Environment variables read on top of everything else: name -> converter.

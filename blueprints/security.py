@@ -6,12 +6,9 @@ authorization failures logged (#18).
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 import time
-from functools import lru_cache
-from pathlib import Path
 
 from flask import Flask, current_app, g, make_response, render_template, request, session, url_for
 from flask_login import current_user, logout_user
@@ -63,13 +60,11 @@ def init_app(app: Flask) -> None:
 
     if app.config.get("TESTING"):
         app.jinja_env.undefined = StrictUndefined
-    app.jinja_env.globals.update(static_url=static_url, csrf_token=generate_csrf)
+    app.jinja_env.globals.update(csrf_token=generate_csrf)
     app.jinja_env.filters.update(
         amount=formatting.amount, money=formatting.money, number=formatting.number,
         day=formatting.day, long_day=formatting.long_day, moment=formatting.moment,
     )
-    # Versioned static URLs may be cached for a year; the hash changes with the content.
-    app.get_send_file_max_age = _static_max_age
 
 
 # ---------------------------------------------------------------- sessions
@@ -209,21 +204,3 @@ def _unexpected_error(exc: Exception):
 
 def _escape(value: str) -> str:
     return value.encode("unicode_escape").decode("ascii")
-
-
-# ---------------------------------------------------------------- static files
-
-@lru_cache(maxsize=256)
-def _file_hash(path: str, mtime: float) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
-
-
-def static_url(filename: str) -> str:
-    path = Path(current_app.static_folder) / filename
-    return url_for("static", filename=filename, v=_file_hash(str(path), path.stat().st_mtime))
-
-
-def _static_max_age(filename: str | None = None) -> int | None:
-    if request.args.get("v"):
-        return 31_536_000
-    return 0

@@ -1,0 +1,48 @@
+"""The socle in real Chromium: log in and out with the demo accounts, JS on and off, accessibility."""
+import pytest
+from playwright.sync_api import expect
+
+PROVIDER_TABS_WITHOUT_SCREENS = ["Dépôt flux"]
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_provider_logs_in_sees_navigation_and_logs_out(request, live_server, login_page, js):
+    page = request.getfixturevalue("page" if js else "nojs_page")
+    login_page(page, live_server, "interprete@demo.test")
+    expect(page.get_by_role("heading", name="Bonjour Claire Lefèvre")).to_be_visible()
+    nav = page.get_by_role("navigation", name="Frais de justice")
+    expect(nav.get_by_role("link", name="Mon compte")).to_be_visible()
+    for missing in PROVIDER_TABS_WITHOUT_SCREENS:
+        expect(nav.get_by_role("link", name=missing)).to_have_count(0)
+    page.get_by_role("button", name="Se déconnecter").click()
+    expect(page.get_by_role("heading", name="Se connecter")).to_be_visible()
+    page.goto(f"{live_server}/")
+    expect(page).to_have_url(f"{live_server}/connexion?next=/")
+
+
+def test_wrong_password_shows_generic_message_next_to_field(page, live_server):
+    page.goto(f"{live_server}/connexion")
+    page.get_by_label("Adresse électronique").fill("interprete@demo.test")
+    page.get_by_label("Mot de passe").fill("pas le bon mot de passe")
+    page.get_by_role("button", name="Se connecter").click()
+    expect(page.get_by_text("Adresse électronique ou mot de passe incorrect.")).to_be_visible()
+    expect(page.get_by_label("Adresse électronique")).to_have_value("interprete@demo.test")
+
+
+@pytest.mark.parametrize("email", ["interprete@demo.test", "greffe@demo.test", "admin@demo.test"])
+def test_login_and_home_pages_have_no_accessibility_violations(page, live_server, login_page, axe,
+                                                               email):
+    page.goto(f"{live_server}/connexion")
+    assert axe(page) == []
+    login_page(page, live_server, email)
+    assert axe(page) == []
+    page.goto(f"{live_server}/mon-compte")
+    assert axe(page) == []
+
+
+def test_accessibility_audit_catches_an_unlabelled_input(page, live_server, axe):
+    """Canary: if axe stopped working, every audit above would pass silently."""
+    page.goto(f"{live_server}/connexion")
+    page.evaluate("() => { const i = document.createElement('input'); i.type = 'text';"
+                  " document.querySelector('main').appendChild(i); }")
+    assert any(v["id"] == "label" for v in axe(page))
