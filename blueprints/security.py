@@ -49,6 +49,8 @@ def init_app(app: Flask) -> None:
     login_manager.unauthorized_handler(_unauthorized)
     login_manager.session_protection = None  # session versions do the job, without IP pinning
 
+    # First of all, before CSRFProtect reads the form.
+    app.before_request_funcs.setdefault(None, []).insert(0, _limit_plain_bodies)
     app.before_request(_reject_cross_site_writes)
     app.before_request(_enforce_inactivity_timeout)
     app.after_request(_security_headers)
@@ -116,6 +118,12 @@ def _safe_next() -> str | None:
         return None
     path = request.full_path.rstrip("?")
     return path if path.startswith("/") and not path.startswith("//") else None
+
+
+def _limit_plain_bodies():
+    """Only file uploads may be large: other bodies stay under the form memory limit."""
+    if request.mimetype != "multipart/form-data":
+        request.max_content_length = current_app.config["MAX_FORM_MEMORY_SIZE"]
 
 
 def _reject_cross_site_writes():

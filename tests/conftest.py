@@ -26,6 +26,8 @@ from services.demo import DEMO_PASSWORD
 SECRET = "test-secret-key"
 FAST_HASH = "pbkdf2:sha256:1000"  # scrypt costs ~0.1 s per hash; production keeps scrypt
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+if PG_URL and PG_URL.startswith(("postgres://", "postgresql://")):
+    PG_URL = "postgresql+psycopg://" + PG_URL.split("://", 1)[1]  # psycopg 3
 
 
 @pytest.fixture(scope="session", autouse=True)
