@@ -37,6 +37,8 @@ class Defaults:
     # Domain settings that are assumptions [unconfirmed] and therefore configuration.
     FORCLUSION_WARNING_MONTHS = 11
     FORCLUSION_MONTHS = 12
+    # Mémoires in a final status move to « Archives » this many months after their last change.
+    ARCHIVE_AFTER_MONTHS = 12
 
     # Demo mode lists the demo accounts on the login page.
     DEMO = False

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    Date, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint,
+    Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -69,7 +69,35 @@ class Memoire(db.Model):
     status_changed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     duplicated_from_id: Mapped[int | None] = mapped_column(ForeignKey("memoires.id"))
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # Processing by the juridiction (services.lifecycle / services.decisions): never frozen.
+    court_step: Mapped[str | None] = mapped_column(String(30), index=True)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    montant_retenu: Mapped[Decimal | None] = mapped_column(Money())
+    motif_montant_retenu: Mapped[str | None] = mapped_column(Text)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    payment_reference: Mapped[str | None] = mapped_column(String(50))
+    # Numéro d'engagement juridique (the State's commitment number), a search criterion.
+    engagement_juridique: Mapped[str | None] = mapped_column(String(30), index=True)
 
+    # Tracking screens at a million rows (services.search / services.dashboard): counts by
+    # GROUP BY, Synthèse and Liste fiscale read (structure, status, date) and the default
+    # search sorts by the date of the current status, for providers and juridictions alike.
+    __table_args__ = (
+        # Synthèse, counts, Liste fiscale, delays (sent_at, juridiction_id: read from the index).
+        Index("ix_memoires_structure_status_changed", "structure_id", "status",
+              "status_changed_at", "sent_at", "juridiction_id"),
+        # Default order (date of the current status) and amounts per month (covering).
+        Index("ix_memoires_structure_changed", "structure_id", "status_changed_at", "status",
+              "total_ttc"),
+        Index("ix_memoires_structure_sent", "structure_id", "sent_at"),
+        Index("ix_memoires_structure_amount", "structure_id", "total_ttc"),
+        Index("ix_memoires_juridiction_status_changed", "juridiction_id", "status",
+              "status_changed_at", "sent_at"),
+        Index("ix_memoires_juridiction_changed", "juridiction_id", "status_changed_at",
+              "status", "total_ttc"),
+        Index("ix_memoires_juridiction_sent", "juridiction_id", "sent_at"),
+        Index("ix_memoires_juridiction_amount", "juridiction_id", "total_ttc"),
+    )
     __mapper_args__ = {"version_id_col": version}
 
     structure: Mapped["Structure"] = relationship()  # noqa: F821
@@ -80,6 +108,7 @@ class Memoire(db.Model):
     texte: Mapped["TexteReference"] = relationship()  # noqa: F821
     created_by: Mapped["User"] = relationship(foreign_keys=[created_by_id])  # noqa: F821
     sent_by: Mapped["User | None"] = relationship(foreign_keys=[sent_by_id])  # noqa: F821
+    assigned_to: Mapped["User | None"] = relationship(foreign_keys=[assigned_to_id])  # noqa: F821
     lines: Mapped[list[PrestationLine]] = relationship(
         back_populates="memoire", order_by="PrestationLine.position", cascade="all, delete-orphan"
     )
@@ -102,6 +131,8 @@ class Memoire(db.Model):
 
 class PrestationLine(db.Model):
     __tablename__ = "prestation_lines"
+    # « N° d'affaire » is a search criterion (services.search).
+    __table_args__ = (Index("ix_prestation_lines_affaire", "numero_affaire"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     memoire_id: Mapped[int] = mapped_column(ForeignKey("memoires.id"), index=True)
@@ -195,6 +226,15 @@ class Transition(db.Model):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     reason: Mapped[str | None] = mapped_column(Text)
+    # Court-internal step before/after (à contrôler, certifié, taxé…), the role that acted,
+    # the code of a catalogued reason (data/motifs_refus.csv), and the hash chain: each row
+    # carries the hash of the previous row of the same mémoire (services.lifecycle).
+    from_step: Mapped[str | None] = mapped_column(String(30))
+    to_step: Mapped[str | None] = mapped_column(String(30))
+    actor_role: Mapped[str | None] = mapped_column(String(20))
+    reason_code: Mapped[str | None] = mapped_column(String(40))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
 
     memoire: Mapped[Memoire] = relationship(back_populates="transitions")
     actor: Mapped["User | None"] = relationship()  # noqa: F821

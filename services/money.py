@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 MAX_AMOUNT = Decimal("9999999.99")
+MAX_DIGITS = 15  # integer digits accepted when reading a number (far above MAX_AMOUNT)
 
 
 class AmountError(ValueError):
@@ -41,15 +42,16 @@ def parse_decimal(text: str | None, places: int = 2) -> Decimal | None:
         return None
     if not _DECIMAL.match(cleaned):
         raise AmountError("Saisissez un nombre, par exemple 1 200,50.")
+    if len(cleaned.lstrip("+-").split(",")[0].split(".")[0].lstrip("0")) > MAX_DIGITS:
+        raise AmountError("Nombre trop grand.")
     try:
         value = Decimal(cleaned.replace(",", "."))
-    except InvalidOperation as exc:  # pragma: no cover - the regex already filters
+        step = Decimal(1).scaleb(-places)
+        if value != value.quantize(step, rounding=ROUND_HALF_UP):
+            raise AmountError(f"{places} décimales au plus.")
+        return value.quantize(step)
+    except InvalidOperation as exc:  # pragma: no cover - the regex and length already filter
         raise AmountError("Saisissez un nombre, par exemple 1 200,50.") from exc
-    if -value.as_tuple().exponent > places and value != value.quantize(
-        Decimal(1).scaleb(-places)
-    ):
-        raise AmountError(f"{places} décimales au plus.")
-    return value.quantize(Decimal(1).scaleb(-places))
 
 
 @dataclass(frozen=True)

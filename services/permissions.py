@@ -83,3 +83,19 @@ def get_attachment(session: Session, user: User, attachment_id: int,
     elif right == WRITE and not can(session, user, attachment.structure_id, WRITE):
         raise Forbidden(attachment_id)
     return attachment
+
+
+def get_structure(session: Session, user: User, structure_id: int,
+                  right: str = READ) -> Structure:
+    """A structure where the user holds a profile; writing needs « modification »."""
+    structure = session.get(Structure, structure_id)
+    if structure is None or not can(session, user, structure_id, READ):
+        raise NotFound(structure_id)
+    if right == WRITE and not can(session, user, structure_id, WRITE):
+        raise Forbidden(structure_id)
+    return structure
+
+
+def is_gestionnaire(user: User, structure: Structure) -> bool:
+    """The structure's gestionnaire grants and removes the profiles of its users."""
+    return structure.gestionnaire_id is not None and structure.gestionnaire_id == user.id

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 22:30:59.628619
+Create Date: 2026-11-26 23:40:41.538269
 
 """
 from alembic import op
@@ -45,6 +45,17 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('code')
     )
+    op.create_table('outbox_messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('recipient', sa.String(length=254), nullable=False),
+    sa.Column('subject', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbox_messages_recipient'), ['recipient'], unique=False)
+
     op.create_table('stored_files',
     sa.Column('sha256', sa.String(length=64), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
@@ -100,6 +111,21 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('email')
     )
+    op.create_table('email_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('purpose', sa.String(length=20), nullable=False),
+    sa.Column('token_sha256', sa.String(length=64), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('expires_at', sa.DateTime(), nullable=False),
+    sa.Column('used_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('token_sha256')
+    )
+    with op.batch_alter_table('email_tokens', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_email_tokens_user_id'), ['user_id'], unique=False)
+
     op.create_table('structures',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('identifier_type', sa.String(length=20), nullable=False),
@@ -224,6 +250,14 @@ def upgrade():
     sa.Column('status_changed_at', sa.DateTime(), nullable=False),
     sa.Column('duplicated_from_id', sa.Integer(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('court_step', sa.String(length=30), nullable=True),
+    sa.Column('assigned_to_id', sa.Integer(), nullable=True),
+    sa.Column('montant_retenu', sa.BigInteger(), nullable=True),
+    sa.Column('motif_montant_retenu', sa.Text(), nullable=True),
+    sa.Column('paid_on', sa.Date(), nullable=True),
+    sa.Column('payment_reference', sa.String(length=50), nullable=True),
+    sa.Column('engagement_juridique', sa.String(length=30), nullable=True),
+    sa.ForeignKeyConstraint(['assigned_to_id'], ['users.id'], ),
     sa.ForeignKeyConstraint(['bank_account_id'], ['bank_accounts.id'], ),
     sa.ForeignKeyConstraint(['categorie_code'], ['categories_prestataire.code'], ),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], ),
@@ -238,9 +272,20 @@ def upgrade():
     sa.UniqueConstraint('numero_tmp')
     )
     with op.batch_alter_table('memoires', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_memoires_assigned_to_id'), ['assigned_to_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_memoires_court_step'), ['court_step'], unique=False)
+        batch_op.create_index(batch_op.f('ix_memoires_engagement_juridique'), ['engagement_juridique'], unique=False)
+        batch_op.create_index('ix_memoires_juridiction_amount', ['juridiction_id', 'total_ttc'], unique=False)
+        batch_op.create_index('ix_memoires_juridiction_changed', ['juridiction_id', 'status_changed_at', 'status', 'total_ttc'], unique=False)
         batch_op.create_index(batch_op.f('ix_memoires_juridiction_id'), ['juridiction_id'], unique=False)
+        batch_op.create_index('ix_memoires_juridiction_sent', ['juridiction_id', 'sent_at'], unique=False)
+        batch_op.create_index('ix_memoires_juridiction_status_changed', ['juridiction_id', 'status', 'status_changed_at', 'sent_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_memoires_status'), ['status'], unique=False)
+        batch_op.create_index('ix_memoires_structure_amount', ['structure_id', 'total_ttc'], unique=False)
+        batch_op.create_index('ix_memoires_structure_changed', ['structure_id', 'status_changed_at', 'status', 'total_ttc'], unique=False)
         batch_op.create_index(batch_op.f('ix_memoires_structure_id'), ['structure_id'], unique=False)
+        batch_op.create_index('ix_memoires_structure_sent', ['structure_id', 'sent_at'], unique=False)
+        batch_op.create_index('ix_memoires_structure_status_changed', ['structure_id', 'status', 'status_changed_at', 'sent_at', 'juridiction_id'], unique=False)
 
     op.create_table('certificates',
     sa.Column('memoire_id', sa.Integer(), nullable=False),
@@ -252,6 +297,23 @@ def upgrade():
     sa.PrimaryKeyConstraint('memoire_id'),
     sa.UniqueConstraint('numero_mj')
     )
+    op.create_table('notifications',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('memoire_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('text', sa.String(length=500), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('read_at', sa.DateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['memoire_id'], ['memoires.id'], ),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_notifications_memoire_id'), ['memoire_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notifications_read_at'), ['read_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_notifications_user_id'), ['user_id'], unique=False)
+
     op.create_table('prestation_lines',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('memoire_id', sa.Integer(), nullable=False),
@@ -275,6 +337,7 @@ def upgrade():
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('prestation_lines', schema=None) as batch_op:
+        batch_op.create_index('ix_prestation_lines_affaire', ['numero_affaire'], unique=False)
         batch_op.create_index(batch_op.f('ix_prestation_lines_memoire_id'), ['memoire_id'], unique=False)
 
     op.create_table('transitions',
@@ -285,6 +348,12 @@ def upgrade():
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('at', sa.DateTime(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('from_step', sa.String(length=30), nullable=True),
+    sa.Column('to_step', sa.String(length=30), nullable=True),
+    sa.Column('actor_role', sa.String(length=20), nullable=True),
+    sa.Column('reason_code', sa.String(length=40), nullable=True),
+    sa.Column('prev_hash', sa.String(length=64), nullable=True),
+    sa.Column('hash', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['actor_id'], ['users.id'], ),
     sa.ForeignKeyConstraint(['memoire_id'], ['memoires.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -330,11 +399,48 @@ def upgrade():
     with op.batch_alter_table('frais_divers_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_frais_divers_items_line_id'), ['line_id'], unique=False)
 
+    op.create_table('messages',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('memoire_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('side', sa.String(length=20), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('transition_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['memoire_id'], ['memoires.id'], ),
+    sa.ForeignKeyConstraint(['transition_id'], ['transitions.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_messages_memoire_id'), ['memoire_id'], unique=False)
+
+    op.create_table('message_attachments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('message_id', sa.Integer(), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('filename', sa.String(length=255), nullable=False),
+    sa.Column('extension', sa.String(length=10), nullable=False),
+    sa.ForeignKeyConstraint(['message_id'], ['messages.id'], ),
+    sa.ForeignKeyConstraint(['sha256'], ['stored_files.sha256'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('message_attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_message_attachments_message_id'), ['message_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('message_attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_message_attachments_message_id'))
+
+    op.drop_table('message_attachments')
+    with op.batch_alter_table('messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_messages_memoire_id'))
+
+    op.drop_table('messages')
     with op.batch_alter_table('frais_divers_items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_frais_divers_items_line_id'))
 
@@ -351,13 +457,31 @@ def downgrade():
     op.drop_table('transitions')
     with op.batch_alter_table('prestation_lines', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_prestation_lines_memoire_id'))
+        batch_op.drop_index('ix_prestation_lines_affaire')
 
     op.drop_table('prestation_lines')
+    with op.batch_alter_table('notifications', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_notifications_user_id'))
+        batch_op.drop_index(batch_op.f('ix_notifications_read_at'))
+        batch_op.drop_index(batch_op.f('ix_notifications_memoire_id'))
+
+    op.drop_table('notifications')
     op.drop_table('certificates')
     with op.batch_alter_table('memoires', schema=None) as batch_op:
+        batch_op.drop_index('ix_memoires_structure_status_changed')
+        batch_op.drop_index('ix_memoires_structure_sent')
         batch_op.drop_index(batch_op.f('ix_memoires_structure_id'))
+        batch_op.drop_index('ix_memoires_structure_changed')
+        batch_op.drop_index('ix_memoires_structure_amount')
         batch_op.drop_index(batch_op.f('ix_memoires_status'))
+        batch_op.drop_index('ix_memoires_juridiction_status_changed')
+        batch_op.drop_index('ix_memoires_juridiction_sent')
         batch_op.drop_index(batch_op.f('ix_memoires_juridiction_id'))
+        batch_op.drop_index('ix_memoires_juridiction_changed')
+        batch_op.drop_index('ix_memoires_juridiction_amount')
+        batch_op.drop_index(batch_op.f('ix_memoires_engagement_juridique'))
+        batch_op.drop_index(batch_op.f('ix_memoires_court_step'))
+        batch_op.drop_index(batch_op.f('ix_memoires_assigned_to_id'))
 
     op.drop_table('memoires')
     with op.batch_alter_table('habilitations', schema=None) as batch_op:
@@ -378,12 +502,20 @@ def downgrade():
 
     op.drop_table('tariffs')
     op.drop_table('structures')
+    with op.batch_alter_table('email_tokens', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_email_tokens_user_id'))
+
+    op.drop_table('email_tokens')
     op.drop_table('users')
     op.drop_table('types_prestation')
     op.drop_table('types_piece_jointe')
     op.drop_table('textes_reference')
     op.drop_table('taux_tva')
     op.drop_table('stored_files')
+    with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_outbox_messages_recipient'))
+
+    op.drop_table('outbox_messages')
     op.drop_table('juridictions')
     op.drop_table('counters')
     op.drop_table('categories_prestataire')

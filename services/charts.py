@@ -1,0 +1,160 @@
+"""Charts drawn on the server as inline SVG (no chart library in the browser).
+
+This module computes the geometry (bars, ticks, legend); templates/suivi/_charts.html writes
+the SVG with autoescaping, as <svg role="img"> with a <title> and a <desc>, and the same numbers
+as a data table next to it for screen readers and for printing.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from services import formatting, lifecycle
+from services.dashboard import Delay, MonthAmounts
+
+# Colours with at least 3:1 contrast against white (WCAG 1.4.11, graphical objects).
+STATUS_COLOURS = {
+    lifecycle.BROUILLON: "#5f6b7a",
+    lifecycle.ENVOYE: "#1d4ed8",
+    lifecycle.MIS_A_DISPOSITION: "#0e7490",
+    lifecycle.REFUSE: "#b91c1c",
+    lifecycle.DUPLIQUE_POST_REFUS: "#a16207",
+    lifecycle.ABANDONNE: "#6d28d9",
+    lifecycle.MIS_EN_PAIEMENT: "#15803d",
+}
+MEDIAN_COLOUR = "#1d4ed8"
+P90_COLOUR = "#b45309"
+MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.",
+          "nov.", "déc."]
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    colour: str
+    label: str  # the bar's value in words (tooltip)
+
+
+@dataclass
+class Text:
+    x: float
+    y: float
+    text: str
+    anchor: str = "middle"
+
+
+@dataclass
+class Chart:
+    id: str
+    title: str
+    description: str
+    width: int
+    height: int
+    bars: list[Bar] = field(default_factory=list)
+    labels: list[Text] = field(default_factory=list)
+    grid: list[tuple[float, float, float, float]] = field(default_factory=list)
+    legend: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.bars
+
+
+def nice_step(maximum: float, ticks: int = 4) -> float:
+    """A round step (1, 2 or 5 × 10^n) so that `ticks` steps cover `maximum`."""
+    if maximum <= 0:
+        return 1.0
+    raw = maximum / ticks
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 5, 10):
+        if factor * magnitude >= raw:
+            return factor * magnitude
+    return 10 * magnitude
+
+
+def month_label(month) -> str:
+    return f"{MONTHS[month.month - 1]} {month.strftime('%y')}"
+
+
+def monthly_amounts_chart(months: list[MonthAmounts], chart_id: str = "montants") -> Chart:
+    """Stacked bars: Montant TTC per month, one colour per status."""
+    width, height = 720, 300
+    left, right, top, bottom = 84, 10, 12, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    totals = [sum(m.amounts.values(), Decimal(0)) for m in months]
+    maximum = float(max(totals, default=0))
+    step = nice_step(maximum)
+    top_value = step * max(1, math.ceil(maximum / step)) if maximum else step
+    chart = Chart(chart_id, "Montants TTC par mois et par état",
+                  "Montant TTC des mémoires selon le mois de leur état courant, sur "
+                  f"{len(months)} mois, empilé par état.", width, height)
+    value = 0.0
+    while value <= top_value + 1e-9:
+        y = top + plot_h - plot_h * value / top_value
+        chart.grid.append((left, y, width - right, y))
+        chart.labels.append(Text(left - 6, y + 4, formatting.amount(Decimal(str(value))) + " €",
+                                 "end"))
+        value += step
+    slot = plot_w / max(len(months), 1)
+    used = set()
+    for index, month in enumerate(months):
+        x = left + index * slot + slot * 0.15
+        base = top + plot_h
+        for status in lifecycle.STATUSES:
+            amount = month.amounts.get(status, Decimal(0))
+            if not amount:
+                continue
+            used.add(status)
+            bar_h = plot_h * float(amount) / top_value
+            base -= bar_h
+            chart.bars.append(Bar(x, base, slot * 0.7, bar_h, STATUS_COLOURS[status],
+                                  f"{month_label(month.month)} — {lifecycle.label(status)} : "
+                                  f"{formatting.amount(amount)} €"))
+        chart.labels.append(Text(x + slot * 0.35, height - bottom + 16, month_label(month.month)))
+    chart.legend = [(STATUS_COLOURS[s], lifecycle.label(s)) for s in lifecycle.STATUSES
+                    if s in used]
+    return chart
+
+
+def delays_chart(delays: list[Delay], chart_id: str = "delais") -> Chart:
+    """Horizontal bars per juridiction: median and 90th percentile of the days from sending to
+    payment."""
+    row_h, left, right, top = 44, 230, 60, 24
+    width = 720
+    height = top + row_h * max(len(delays), 1) + 12
+    plot_w = width - left - right
+    maximum = max((d.p90 for d in delays), default=0.0)
+    step = nice_step(maximum)
+    top_value = step * max(1, math.ceil(maximum / step)) if maximum else step
+    chart = Chart(chart_id, "Délai de paiement par juridiction",
+                  "Nombre de jours entre l'envoi et la mise en paiement : médiane et "
+                  "90e centile, par juridiction, sur les 12 derniers mois.", width, height)
+    value = 0.0
+    while value <= top_value + 1e-9:
+        x = left + plot_w * value / top_value
+        chart.grid.append((x, top - 4, x, height - 12))
+        chart.labels.append(Text(x, top - 8, f"{value:g} j"))
+        value += step
+    for index, delay in enumerate(delays):
+        y = top + index * row_h + 6
+        name = delay.juridiction if len(delay.juridiction) <= 34 else delay.juridiction[:33] + "…"
+        chart.labels.append(Text(left - 8, y + 19, name, "end"))
+        for offset, (value, colour, what) in enumerate(((delay.median, MEDIAN_COLOUR, "médiane"),
+                                                        (delay.p90, P90_COLOUR, "90e centile"))):
+            bar_w = plot_w * value / top_value
+            chart.bars.append(Bar(left, y + offset * 16, max(bar_w, 1), 14, colour,
+                                  f"{delay.juridiction} — {what} : {days(value)}"))
+            chart.labels.append(Text(left + max(bar_w, 1) + 4, y + offset * 16 + 11,
+                                     days(value), "start"))
+    chart.legend = [(MEDIAN_COLOUR, "Médiane"), (P90_COLOUR, "90e centile")]
+    return chart
+
+
+def days(value: float) -> str:
+    rounded = round(value, 1)
+    text = formatting.number(Decimal(str(rounded)))
+    return f"{text} jour{'s' if rounded >= 2 else ''}"

@@ -1,0 +1,61 @@
+"""services.exports: CSV rows (French amounts, formula injection), streaming, ZIP, fiscal PDF."""
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from extensions import db
+from models import Memoire
+from services import csv_export, exports, lifecycle
+from services.search import Row
+
+
+def _row(**overrides) -> Row:
+    values = dict(id=1, numero_mj="MJ0000000001", numero_tmp="TMP202500000001",
+                  numero_facture="=HYPERLINK(\"http://evil\")", prestataire="Société Évreux",
+                  structure_id=1, date_prestataire=datetime(2025, 7, 19, 10),
+                  status_changed_at=datetime(2025, 8, 1, 9), texte="Article R 92 CPP",
+                  juridiction="75 - Tribunal judiciaire de Paris", engagement_juridique=None,
+                  total_ttc=Decimal("1200.50"), montant_retenu=Decimal("1164.50"),
+                  autres_montants=True, status=lifecycle.MIS_EN_PAIEMENT, court_step=None)
+    values.update(overrides)
+    return Row(**values)
+
+
+def test_search_row_is_french_and_neutralised():
+    body = b"".join(exports.search_csv([_row()])).decode("utf-8")
+    assert body.startswith("\ufeffNuméro de mémoire;Numéro de facture;")
+    line = body.split("\r\n")[1]
+    assert line == ("MJ0000000001;\"'=HYPERLINK(\"\"http://evil\"\")\";Société Évreux;19/07/2025;"
+                    "01/08/2025;Article R 92 CPP;75 - Tribunal judiciaire de Paris;;"
+                    "1\u202f200,50;1\u202f164,50;Oui;Mis en paiement")
+
+
+def test_streamed_csv_equals_the_one_shot_csv():
+    header = ["A", "B"]
+    rows = [[f"+{n}", "é"] for n in range(1234)]
+    chunks = list(csv_export.iter_csv(header, iter(rows), batch=100))
+    assert len(chunks) > 10
+    assert b"".join(chunks) == csv_export.to_csv(header, rows)
+
+
+def test_zip_holds_one_pdf_per_memoire(app):
+    with app.app_context():
+        memoires = db.session.scalars(select(Memoire).where(
+            Memoire.numero_mj.is_not(None)).limit(3)).all()
+        data = exports.pdf_zip(memoires)
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        assert archive.namelist() == [f"memoire-{m.numero}.pdf" for m in memoires]
+        assert all(archive.read(n).startswith(b"%PDF") for n in archive.namelist())
+
+
+def test_fiscal_pdf():
+    data = exports.fiscal_pdf("81234567600017 - Cabinet Lefèvre Interprétariat",
+                              date(2025, 1, 1), date(2025, 12, 31), [_row()], Decimal("1200.50"))
+    assert data.startswith(b"%PDF") and len(data) > 1000
+    empty = exports.fiscal_pdf("X", date(2025, 1, 1), date(2025, 12, 31), [], Decimal(0))
+    assert empty.startswith(b"%PDF")
