@@ -10,15 +10,16 @@ import logging
 import secrets
 import time
 
-from flask import Flask, current_app, g, make_response, render_template, request, session, url_for
+from flask import Flask, current_app, make_response, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from jinja2 import StrictUndefined
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import Forbidden as HTTPForbidden
+from werkzeug.exceptions import HTTPException, NotFound
 
 from blueprints.htmx import client_redirect, no_swap, toast, trigger
 from extensions import db, login_manager
-from services import formatting
+from services import formatting, permissions
 
 log = logging.getLogger("portail.security")
 
@@ -58,6 +59,8 @@ def init_app(app: Flask) -> None:
     for code in ERROR_MESSAGES:
         app.register_error_handler(code, _http_error)
     app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(permissions.NotFound, _not_found)
+    app.register_error_handler(permissions.Forbidden, _forbidden)
     app.register_error_handler(Exception, _unexpected_error)
 
     if app.config.get("TESTING"):
@@ -183,6 +186,18 @@ def _custom_description(exc: HTTPException) -> str | None:
     if description and description != default and not description.isascii():
         return description
     return None
+
+
+def _not_found(exc: permissions.NotFound):
+    """A foreign object is simply not found: its existence is not told."""
+    db.session.rollback()
+    return _http_error(NotFound())
+
+
+def _forbidden(exc: permissions.Forbidden):
+    db.session.rollback()
+    message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else None
+    return _http_error(HTTPForbidden(description=message))
 
 
 def _csrf_error(exc: CSRFError):

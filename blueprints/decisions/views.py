@@ -79,12 +79,7 @@ def has_messages_endpoint() -> bool:
 # ---------------------------------------------------------------- pages and actions
 
 def _memoire(memoire_id: int, right: str = permissions.READ) -> Memoire:
-    try:
-        return permissions.get_memoire(db.session, current_user, memoire_id, right)
-    except permissions.NotFound:
-        abort(404)
-    except permissions.Forbidden:
-        abort(403)
+    return permissions.get_memoire(db.session, current_user, memoire_id, right)
 
 
 @bp.get("/memoires/<int:memoire_id>/suivi")

@@ -1,7 +1,7 @@
 from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, ValidationError
 
-from blueprints.organisation.forms import as_choices
+from blueprints.forms import as_choices
 from blueprints.forms import BaseForm
 from models.organisation import IDENTIFIER_TYPES, PROFILES, REGIMES
 

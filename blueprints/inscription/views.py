@@ -10,7 +10,7 @@ from blueprints.htmx import client_redirect, render
 from blueprints.inscription.forms import (
     ConfirmForm, CreateStructureForm, ForgotForm, JoinStructureForm, ResetForm, SignupForm,
 )
-from blueprints.organisation.forms import as_choices
+from blueprints.forms import as_choices
 from extensions import db, limiter
 from models import CategoriePrestataire
 from models.organisation import ROLE_PRESTATAIRE

@@ -2,15 +2,10 @@
 from __future__ import annotations
 
 from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from blueprints.forms import BaseForm, FrenchDateField, FrenchDecimalField
+from blueprints.forms import BaseForm, FrenchDateField, FrenchDecimalField, as_choices
 from services import lifecycle
-
-
-def as_choices(pairs) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 ASSIGNMENT_FILTERS = {"": "Tous", "moi": "Attribués à moi", "aucun": "Non attribués"}

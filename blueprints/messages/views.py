@@ -2,14 +2,13 @@
 notifications (list, counter in the header)."""
 from __future__ import annotations
 
-import io
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from blueprints.htmx import is_fragment_request, render, toast
 from blueprints.messages.forms import MessageForm
-from blueprints.security import SANDBOX_CSP
+from blueprints.files import send_stored
 from extensions import db
 from models import Memoire
 from services import attachments, lifecycle, messages, notifications, permissions
@@ -78,13 +77,7 @@ def _attachment(attachment_id: int):
 
 
 def _send(found, inline: bool):
-    stored = found.file
-    response = send_file(io.BytesIO(stored.data), mimetype=stored.mime, as_attachment=not inline,
-                         download_name=found.filename, conditional=False, etag=False, max_age=0)
-    response.headers["Content-Security-Policy"] = SANDBOX_CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return send_stored(found.file, found.filename, inline)
 
 
 @bp.get("/messages/pieces-jointes/<int:attachment_id>/telecharger")

@@ -2,17 +2,11 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from blueprints.forms import BaseForm
+from blueprints.forms import BaseForm, as_choices
 from models.organisation import REGIMES, VAT_TYPES
 from services.organisation import BANK_ACCOUNT_TYPES
-
-
-def as_choices(pairs) -> list[SelectChoice]:
-    """(value, label) pairs as WTForms choices (tuples are deprecated in WTForms 3.3)."""
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 class StructureForm(BaseForm):

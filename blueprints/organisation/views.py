@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 from flask import (
-    Blueprint, Response, abort, current_app, flash, redirect, request, send_file, url_for,
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    request,
+    url_for,
 )
 from flask_login import current_user, login_required
 
+from blueprints.files import send_stored
+from blueprints.forms import as_choices
 from blueprints.htmx import client_redirect, is_fragment_request, render, toast
 from blueprints.inscription.forms import JoinStructureForm
 from blueprints.organisation.forms import (
-    AIDE_SAISIE, BankAccountForm, DocumentForm, RenameServiceForm, SearchForm, ServiceForm,
-    StructureForm, TransferForm, as_choices,
+    AIDE_SAISIE,
+    BankAccountForm,
+    DocumentForm,
+    RenameServiceForm,
+    SearchForm,
+    ServiceForm,
+    StructureForm,
+    TransferForm,
 )
 from extensions import db
 from models import CategoriePrestataire, StoredFile, TypePieceJointe
@@ -22,7 +37,6 @@ from services.reference_data import choices
 
 bp = Blueprint("organisation", __name__)
 
-SANDBOX = "sandbox; default-src 'none'"
 
 
 @bp.before_request
@@ -283,12 +297,7 @@ def bank_account_rib(structure_id: int, account_id: int):
 
 
 def _download(stored: StoredFile, name: str) -> Response:
-    import io
-
-    response = send_file(io.BytesIO(stored.data), mimetype=stored.mime, as_attachment=True,
-                         download_name=name)
-    response.headers["Content-Security-Policy"] = SANDBOX
-    return response
+    return send_stored(stored, name)
 
 
 # ------------------------------------------------------------------ documents de la structure

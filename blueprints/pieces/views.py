@@ -3,15 +3,14 @@ download / inline view / delete of an attachment. Every object goes through serv
 """
 from __future__ import annotations
 
-import io
 
-from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
 from blueprints.htmx import is_fragment_request, render, toast
 from blueprints.main.navigation import has_endpoint
 from blueprints.pieces.forms import AttachmentForm
-from blueprints.security import SANDBOX_CSP
+from blueprints.files import send_stored
 from extensions import db
 from models import Memoire, PrestationLine, TypePieceJointe
 from services import attachments, lifecycle, permissions
@@ -24,12 +23,7 @@ TEMPLATE = "pieces/manage.html"
 
 def memoire_or_abort(memoire_id: int, right: str = permissions.READ) -> Memoire:
     """The mémoire if the user may see it (else 404) and, for WRITE, change it (else 403)."""
-    try:
-        return permissions.get_memoire(db.session, current_user, memoire_id, right)
-    except permissions.NotFound:
-        abort(404)
-    except permissions.Forbidden:
-        abort(403)
+    return permissions.get_memoire(db.session, current_user, memoire_id, right)
 
 
 def can_write(memoire: Memoire) -> bool:
@@ -157,23 +151,12 @@ def import_document(memoire_id: int, document_id: int):
 
 
 def _attachment_or_abort(attachment_id: int, right: str = permissions.READ):
-    try:
-        return permissions.get_attachment(db.session, current_user, attachment_id, right)
-    except permissions.NotFound:
-        abort(404)
-    except permissions.Forbidden:
-        abort(403)
+    return permissions.get_attachment(db.session, current_user, attachment_id, right)
 
 
 def _send(attachment, inline: bool):
     stored = attachment.file
-    response = send_file(io.BytesIO(stored.data), mimetype=stored.mime, as_attachment=not inline,
-                         download_name=attachment.filename, conditional=False, etag=False,
-                         max_age=0)
-    response.headers["Content-Security-Policy"] = SANDBOX_CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return send_stored(stored, attachment.filename, inline)
 
 
 @bp.get("/pieces-jointes/<int:attachment_id>/telecharger")
