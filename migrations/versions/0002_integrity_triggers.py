@@ -194,7 +194,7 @@ def upgrade():
     elif dialect == "postgresql":
         statements = _pg_statements()
     else:  # pragma: no cover - only the two supported engines
-        raise NotImplementedError(f"integrity triggers not written for {dialect}")
+        raise RuntimeError(f"Portail FJ runs on SQLite or PostgreSQL, not {dialect}")
     for statement in statements:
         op.execute(statement)
 

@@ -79,7 +79,7 @@ def test_refusal_duplication_resend_certification_payment(request, app, live_ser
     # … resends the corrected copy with the sending screens.
     page.get_by_role("button", name="Valider et envoyer").click()
     page.get_by_role("button", name="Confirmer et envoyer").click()
-    expect(page.get_by_text("Certificat de dépôt").first).to_be_visible()
+    expect(page.get_by_text("est validé, il est en cours de transmission")).to_be_visible()
     # The portal delivers it to the juridiction at once (notified below).
     with app.app_context():
         copy_numero = db.session.get(type(memoire), copy_id).numero
