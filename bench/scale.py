@@ -21,14 +21,14 @@ import statistics
 import sys
 import time
 import tracemalloc
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
 
 STATUSES = [("BROUILLON", 5), ("ENVOYE", 1), ("MIS_A_DISPOSITION", 8), ("REFUSE", 2),
             ("DUPLIQUE_POST_REFUS", 2), ("ABANDONNE", 2), ("MIS_EN_PAIEMENT", 80)]
@@ -92,9 +92,11 @@ def generate(app, engine_name: str, rows: int, seed: int = 7) -> float:
     """Structures with a long-tailed size (Zipf-like), juridictions (Paris heavier), statuses,
     dates over five years, amounts; one prestation line per mémoire."""
     from extensions import db
-    from models import Juridiction, User
+    from models import Juridiction
     from models.organisation import (
-        HABILITATION_GRANTED, PROFILE_MODIFICATION, ROLE_PRESTATAIRE,
+        HABILITATION_GRANTED,
+        PROFILE_MODIFICATION,
+        ROLE_PRESTATAIRE,
     )
     from services import accounts
 
@@ -108,7 +110,7 @@ def generate(app, engine_name: str, rows: int, seed: int = 7) -> float:
         juridictions = session.execute(select(Juridiction.id, Juridiction.code)).all()
         paris = next(j for j, code in juridictions if code == "tj75056")
         structures = max(50, rows // 200)
-        now = datetime.utcnow().replace(microsecond=0)
+        now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
         conn = session.connection()
         first_structure = (conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM structures"))
                            .scalar() + 1)

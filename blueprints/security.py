@@ -10,7 +10,15 @@ import logging
 import secrets
 import time
 
-from flask import Flask, current_app, make_response, render_template, request, session, url_for
+from flask import (
+    Flask,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, logout_user
 from flask_wtf.csrf import CSRFError, generate_csrf
 from jinja2 import StrictUndefined

@@ -86,16 +86,18 @@ class Memoire(db.Model):
         # Synthèse, counts, Liste fiscale, delays (sent_at, juridiction_id: read from the index).
         Index("ix_memoires_structure_status_changed", "structure_id", "status",
               "status_changed_at", "sent_at", "juridiction_id"),
-        # Default order (date of the current status) and amounts per month (covering).
+        # Default order (date of the current status), amounts per month, and the usual
+        # criteria (état, date de dépôt, montant) answered from the index alone.
         Index("ix_memoires_structure_changed", "structure_id", "status_changed_at", "status",
-              "total_ttc"),
-        Index("ix_memoires_structure_sent", "structure_id", "sent_at"),
+              "total_ttc", "sent_at"),
+        Index("ix_memoires_structure_sent", "structure_id", "sent_at", "status", "total_ttc"),
         Index("ix_memoires_structure_amount", "structure_id", "total_ttc"),
         Index("ix_memoires_juridiction_status_changed", "juridiction_id", "status",
               "status_changed_at", "sent_at"),
         Index("ix_memoires_juridiction_changed", "juridiction_id", "status_changed_at",
-              "status", "total_ttc"),
-        Index("ix_memoires_juridiction_sent", "juridiction_id", "sent_at"),
+              "status", "total_ttc", "sent_at"),
+        Index("ix_memoires_juridiction_sent", "juridiction_id", "sent_at", "status",
+              "total_ttc"),
         Index("ix_memoires_juridiction_amount", "juridiction_id", "total_ttc"),
     )
     __mapper_args__ = {"version_id_col": version}

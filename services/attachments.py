@@ -19,7 +19,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.utils import secure_filename
 
-from models import Attachment, BankAccount, Memoire, PrestationLine, Structure, TypePieceJointe, User
+from models import (
+    Attachment,
+    BankAccount,
+    Memoire,
+    PrestationLine,
+    Structure,
+    TypePieceJointe,
+    User,
+)
 from models.memoire import StoredFile
 from services import lifecycle, storage
 

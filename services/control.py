@@ -7,6 +7,7 @@ are all green may be certified in a batch (services.decisions.batch_certify).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

@@ -7,12 +7,12 @@ may not see.
 """
 from __future__ import annotations
 
-import math
+import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import case, func
+from sqlalchemy import Integer, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from models import Juridiction, Memoire, User
@@ -24,7 +24,6 @@ from services.search import months_before
 AGE_BUCKETS = ((0, 7, "7 jours ou moins"), (8, 30, "8 à 30 jours"), (31, 60, "31 à 60 jours"),
                (61, None, "Plus de 60 jours"))
 PENDING = frozenset({lifecycle.ENVOYE, lifecycle.MIS_A_DISPOSITION})
-DELAY_SAMPLE = 50_000  # most recent payments read for the delay percentiles
 DELAY_JURIDICTIONS = 10  # the juridictions with the most payments
 
 
@@ -89,10 +88,11 @@ def _month_expression(session: Session, column):
     return func.strftime("%Y-%m", column)
 
 
-def _days_between(session: Session, start, end):
+def _whole_days_between(session: Session, start, end):
+    """Days from `start` to `end`, rounded to the nearest whole day."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.extract("epoch", end - start) / 86400.0
-    return func.julianday(end) - func.julianday(start)
+        return func.floor(func.extract("epoch", end - start) / 86400.0 + 0.5)
+    return cast(func.julianday(end) - func.julianday(start) + 0.5, Integer)
 
 
 def month_starts(today: date, months: int) -> list[date]:
@@ -120,44 +120,43 @@ def monthly_amounts(session: Session, user: User, today: date,
             for start in starts]
 
 
-def percentile(sorted_values: list[float], fraction: float) -> float:
-    """Linear interpolation between closest ranks (the spreadsheet's PERCENTILE)."""
-    if not sorted_values:
+def percentile(values: list[int], fraction: float) -> float:
+    """Linear interpolation between closest ranks (the spreadsheet's PERCENTILE.INC)."""
+    if not values:
         return 0.0
-    position = (len(sorted_values) - 1) * fraction
-    low, high = math.floor(position), math.ceil(position)
-    if low == high:
-        return sorted_values[low]
-    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (position - low)
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[round(fraction * 100) - 1]
 
 
 def payment_delays(session: Session, user: User, today: date,
                    months: int = 12) -> list[Delay]:
-    """Days from sending to « Mis en paiement », per juridiction, over the payments of the last
-    `months` months (at most DELAY_SAMPLE of them, the most recent)."""
+    """Days from sending to « Mis en paiement » (rounded to the day), per juridiction, over the
+    payments of the last `months` months: the database returns a histogram (juridiction, days,
+    count), the percentiles are read from it here."""
     since = months_before(datetime.combine(today, datetime.min.time()), months)
-    days = _days_between(session, Memoire.sent_at, Memoire.status_changed_at)
+    days = _whole_days_between(session, Memoire.sent_at, Memoire.status_changed_at)
     rows = session.execute(
         permissions.visible_memoires(session, user)
-        .with_only_columns(Memoire.juridiction_id, days)
+        .with_only_columns(Memoire.juridiction_id, days, func.count())
         .where(Memoire.status == lifecycle.MIS_EN_PAIEMENT,
                Memoire.status_changed_at >= since, Memoire.sent_at.is_not(None))
-        .order_by(Memoire.status_changed_at.desc()).limit(DELAY_SAMPLE))
-    per_juridiction: dict[int, list[float]] = {}
-    for juridiction_id, value in rows:
-        per_juridiction.setdefault(juridiction_id, []).append(float(value))
+        .group_by(Memoire.juridiction_id, days))
+    per_juridiction: dict[int, list[int]] = {}
+    for juridiction_id, value, count in rows:
+        per_juridiction.setdefault(juridiction_id, []).extend([int(value)] * count)
     if not per_juridiction:
         return []
     busiest = sorted(per_juridiction, key=lambda j: -len(per_juridiction[j]))
     per_juridiction = {j: per_juridiction[j] for j in busiest[:DELAY_JURIDICTIONS]}
-    labels = {j.id: j.label for j in session.query(Juridiction)
-              .filter(Juridiction.id.in_(per_juridiction))}
+    labels = {j.id: j.label for j in session.scalars(
+        select(Juridiction).where(Juridiction.id.in_(per_juridiction)))}
     delays = []
     for juridiction_id, values in per_juridiction.items():
         values.sort()
         delays.append(Delay(labels.get(juridiction_id, ""), len(values),
                             percentile(values, 0.5), percentile(values, 0.9)))
-    return sorted(delays, key=lambda d: (-d.count, d.juridiction))[:DELAY_JURIDICTIONS]
+    return sorted(delays, key=lambda d: (-d.count, d.juridiction))
 
 
 def ageing(session: Session, user: User, now: datetime) -> list[AgeBucket]:

@@ -14,8 +14,13 @@ from sqlalchemy.orm import Session
 
 from models import BankAccount, Habilitation, Juridiction, Service, Structure, User
 from models.organisation import (
-    HABILITATION_GRANTED, PROFILE_CONSULTATION, PROFILE_MODIFICATION, ROLE_ADMIN, ROLE_AGENT,
-    ROLE_PRESTATAIRE, ROLE_SUPPORT,
+    HABILITATION_GRANTED,
+    PROFILE_CONSULTATION,
+    PROFILE_MODIFICATION,
+    ROLE_ADMIN,
+    ROLE_AGENT,
+    ROLE_PRESTATAIRE,
+    ROLE_SUPPORT,
 )
 from services import accounts, storage
 
@@ -288,8 +293,15 @@ def _demo_lifecycle(session: Session) -> None:
 
     from models import Memoire
     from models.memoire import MODE_WEB
-    from services import decisions, lifecycle, memoires, messages, numbering, submission
-    from services import transmission
+    from services import (
+        decisions,
+        lifecycle,
+        memoires,
+        messages,
+        numbering,
+        submission,
+        transmission,
+    )
 
     now = datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
     today = now.date()
@@ -389,7 +401,7 @@ def _demo_history(session: Session) -> None:
     so that Rechercher, the Tableau de bord charts, the Liste fiscale and the Archives have
     something to show. Written in a few flushes (no per-mémoire round trip) to stay fast."""
     import random
-    from datetime import date, datetime, timedelta
+    from datetime import datetime, timedelta
     from decimal import Decimal
 
     from sqlalchemy import update
@@ -406,10 +418,10 @@ def _demo_history(session: Session) -> None:
     cabinet = session.scalar(select(Structure).where(Structure.gestionnaire_id == interprete.id))
     account = session.scalar(select(BankAccount).where(BankAccount.structure_id == cabinet.id))
     courts = {j.code: j for j in session.scalars(select(Juridiction).where(
-        Juridiction.code.in_(["tj75056", "tj92050", "tj93008", "tj69123"])))}
+        Juridiction.code.in_(["tj75056", "tj92050", "tj93008", "tj13055"])))}
     # (juridiction, share of mémoires, typical days from sending to payment)
     spread = [("tj75056", 0.55, 35), ("tj92050", 0.2, 55), ("tj93008", 0.15, 80),
-              ("tj69123", 0.1, 28)]
+              ("tj13055", 0.1, 28)]
     autorites = ["OPJ", "OPJ", "PROCUREUR_REPUBLIQUE", "JUGE_INSTRUCTION"]
     from models import AutoriteRequerante
     known = set(session.scalars(select(AutoriteRequerante.code)))

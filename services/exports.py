@@ -73,7 +73,7 @@ def pdf_zip(memoires: list[Memoire]) -> bytes:
 def fiscal_pdf(structure_label: str, du: date, au: date, rows: Iterable[Row],
                total: Decimal) -> bytes:
     """« Liste fiscale » of a structure: mémoires « Mis en paiement » over the period."""
-    document = pdf._Document(f"Liste fiscale {structure_label}")
+    document = pdf.Document(f"Liste fiscale {structure_label}")
     document.heading("Liste fiscale", 16)
     document.pairs([
         ("Structure", structure_label),

@@ -15,7 +15,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from models import Habilitation, Service, Structure, User
 from models.organisation import (
-    HABILITATION_GRANTED, HABILITATION_REFUSED, HABILITATION_REQUESTED, PROFILE_MODIFICATION,
+    HABILITATION_GRANTED,
+    HABILITATION_REFUSED,
+    HABILITATION_REQUESTED,
+    PROFILE_MODIFICATION,
     PROFILES,
 )
 from models.types import utcnow

@@ -14,7 +14,11 @@ from stdnum import iban as std_iban
 from stdnum import numdb
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import (
-    InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError,
+    InvalidChecksum,
+    InvalidComponent,
+    InvalidFormat,
+    InvalidLength,
+    ValidationError,
 )
 from stdnum.fr import siren as fr_siren
 from stdnum.fr import siret as fr_siret

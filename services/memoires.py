@@ -16,8 +16,18 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from models import (
-    AutoriteRequerante, BankAccount, CategoriePrestataire, Juridiction, Memoire, PrestationLine,
-    Service, Structure, TexteReference, Transition, TypePrestation, User,
+    AutoriteRequerante,
+    BankAccount,
+    CategoriePrestataire,
+    Juridiction,
+    Memoire,
+    PrestationLine,
+    Service,
+    Structure,
+    TexteReference,
+    Transition,
+    TypePrestation,
+    User,
 )
 from models.memoire import FRAIS_NATURES, MODE_WEB, Attachment, FraisDiversItem
 from models.organisation import VAT_TYPES

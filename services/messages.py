@@ -15,7 +15,11 @@ from sqlalchemy.orm import Session
 
 from models import Memoire, Transition, User
 from models.lifecycle import (
-    SIDE_JURIDICTION, SIDE_PRESTATAIRE, SIDE_SYSTEME, Message, MessageAttachment,
+    SIDE_JURIDICTION,
+    SIDE_PRESTATAIRE,
+    SIDE_SYSTEME,
+    Message,
+    MessageAttachment,
 )
 from models.organisation import ROLE_AGENT
 from services import attachments, lifecycle, notifications, permissions, storage

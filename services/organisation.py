@@ -14,10 +14,21 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import (
-    Attachment, BankAccount, CategoriePrestataire, Habilitation, Memoire, Service, Structure, User,
+    Attachment,
+    BankAccount,
+    CategoriePrestataire,
+    Habilitation,
+    Memoire,
+    Service,
+    Structure,
+    User,
 )
 from models.organisation import (
-    HABILITATION_GRANTED, IDENTIFIER_TYPES, PROFILE_MODIFICATION, REGIMES, VAT_TYPES,
+    HABILITATION_GRANTED,
+    IDENTIFIER_TYPES,
+    PROFILE_MODIFICATION,
+    REGIMES,
+    VAT_TYPES,
 )
 from services import attachments, identifiers, lifecycle, storage
 from services.identifiers import IdentifierError

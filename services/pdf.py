@@ -34,7 +34,7 @@ def _money(value, devise: str = "EUR") -> str:
     return _latin1(formatting.money(value, devise))
 
 
-class _Document(FPDF):
+class Document(FPDF):
     def __init__(self, title: str):
         super().__init__(orientation="P", unit="mm", format="A4")
         self.set_title(_latin1(title))
@@ -78,7 +78,7 @@ def qr_png(url: str) -> bytes:
 def certificate_pdf(memoire: Memoire, certificate: Certificate, verify_url: str) -> bytes:
     """« Certificat de dépôt du jj/mm/aaaa », its empreinte and a QR code to the public check."""
     _, totals = memoire_amounts(memoire)
-    pdf = _Document(f"Certificat de dépôt {memoire.numero_mj}")
+    pdf = Document(f"Certificat de dépôt {memoire.numero_mj}")
     pdf.heading(f"Certificat de dépôt du {formatting.day(memoire.sent_at)}", 16)
     pdf.paragraph(f"Prestataire : {memoire.structure.label}")
     pdf.ln(2)
@@ -105,7 +105,7 @@ def memoire_pdf(memoire: Memoire) -> bytes:
     """The whole mémoire: header, lines, VAT recap, totals, attachments."""
     per_line, totals = memoire_amounts(memoire)
     devise = memoire.devise
-    pdf = _Document(f"Mémoire de frais de justice {memoire.numero}")
+    pdf = Document(f"Mémoire de frais de justice {memoire.numero}")
     pdf.heading(f"Mémoire de frais de justice n° {memoire.numero}", 15)
     rows = [
         ("État", lifecycle.label(memoire.status)),

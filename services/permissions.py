@@ -12,7 +12,10 @@ from sqlalchemy.orm import Session
 from models import Habilitation, Memoire, Structure, User
 from models.memoire import Attachment
 from models.organisation import (
-    HABILITATION_GRANTED, PROFILE_CONSULTATION, PROFILE_MODIFICATION, ROLE_AGENT,
+    HABILITATION_GRANTED,
+    PROFILE_CONSULTATION,
+    PROFILE_MODIFICATION,
+    ROLE_AGENT,
 )
 
 READ = "read"

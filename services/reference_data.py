@@ -24,8 +24,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models import (
-    AutoriteRequerante, CategoriePrestataire, Juridiction, Tariff, TauxTva, TexteReference,
-    TypePieceJointe, TypePrestation,
+    AutoriteRequerante,
+    CategoriePrestataire,
+    Juridiction,
+    Tariff,
+    TauxTva,
+    TexteReference,
+    TypePieceJointe,
+    TypePrestation,
 )
 from models.juridiction import JURIDICTION_TYPES
 from models.reference import UNITS

@@ -1,8 +1,7 @@
 from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 
-from blueprints.forms import as_choices
-from blueprints.forms import BaseForm, FrenchDateField, FrenchDecimalField
+from blueprints.forms import BaseForm, FrenchDateField, FrenchDecimalField, as_choices
 from models.juridiction import JURIDICTION_TYPES
 
 

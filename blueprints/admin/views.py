@@ -7,7 +7,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from blueprints.admin.forms import (
-    EditTariffForm, JuridictionForm, RenameForm, StaffForm, TariffForm,
+    EditTariffForm,
+    JuridictionForm,
+    RenameForm,
+    StaffForm,
+    TariffForm,
 )
 from blueprints.htmx import client_redirect, render
 from blueprints.inscription.views import links

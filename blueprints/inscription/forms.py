@@ -1,8 +1,7 @@
 from wtforms import EmailField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, Optional, ValidationError
 
-from blueprints.forms import as_choices
-from blueprints.forms import BaseForm
+from blueprints.forms import BaseForm, as_choices
 from models.organisation import IDENTIFIER_TYPES, PROFILES, REGIMES
 
 PASSWORD_HELP = "Au moins 12 caractères ; une phrase de plusieurs mots est idéale."

@@ -3,14 +3,27 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, current_app, flash, render_template, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    render_template,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user
 
+from blueprints.forms import as_choices
 from blueprints.htmx import client_redirect, render
 from blueprints.inscription.forms import (
-    ConfirmForm, CreateStructureForm, ForgotForm, JoinStructureForm, ResetForm, SignupForm,
+    ConfirmForm,
+    CreateStructureForm,
+    ForgotForm,
+    JoinStructureForm,
+    ResetForm,
+    SignupForm,
 )
-from blueprints.forms import as_choices
 from extensions import db, limiter
 from models import CategoriePrestataire
 from models.organisation import ROLE_PRESTATAIRE

@@ -7,7 +7,6 @@ from wtforms.validators import InputRequired, Length, Optional
 from blueprints.forms import BaseForm, FrenchDateField, FrenchDecimalField, as_choices
 from services import lifecycle
 
-
 ASSIGNMENT_FILTERS = {"": "Tous", "moi": "Attribués à moi", "aucun": "Non attribués"}
 STATUS_FILTERS = {"": "À traiter (Mis à disposition)", "tous": "Tous les états",
                   **{s: lifecycle.label(s) for s in lifecycle.STATUSES

@@ -13,7 +13,12 @@ from sqlalchemy import exists, func, or_, select
 
 from blueprints.htmx import client_redirect, render
 from blueprints.juridiction.forms import (
-    AssignForm, BatchForm, CertifyForm, PayForm, QueueFilterForm, RefuseForm,
+    AssignForm,
+    BatchForm,
+    CertifyForm,
+    PayForm,
+    QueueFilterForm,
+    RefuseForm,
 )
 from extensions import db
 from models import Memoire, PrestationLine, Structure, TypePrestation

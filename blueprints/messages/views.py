@@ -2,13 +2,12 @@
 notifications (list, counter in the header)."""
 from __future__ import annotations
 
-
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from blueprints.files import send_stored
 from blueprints.htmx import is_fragment_request, render, toast
 from blueprints.messages.forms import MessageForm
-from blueprints.files import send_stored
 from extensions import db
 from models import Memoire
 from services import attachments, lifecycle, messages, notifications, permissions

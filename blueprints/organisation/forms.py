@@ -1,6 +1,12 @@
 from flask_wtf.file import FileField
 from wtforms import (
-    BooleanField, EmailField, HiddenField, RadioField, SelectField, StringField, TextAreaField,
+    BooleanField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, Optional
 

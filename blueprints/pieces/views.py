@@ -3,14 +3,13 @@ download / inline view / delete of an attachment. Every object goes through serv
 """
 from __future__ import annotations
 
-
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 
+from blueprints.files import send_stored
 from blueprints.htmx import is_fragment_request, render, toast
 from blueprints.main.navigation import has_endpoint
 from blueprints.pieces.forms import AttachmentForm
-from blueprints.files import send_stored
 from extensions import db
 from models import Memoire, PrestationLine, TypePieceJointe
 from services import attachments, lifecycle, permissions

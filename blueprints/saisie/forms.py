@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from wtforms import FieldList, Form, FormField, HiddenField, RadioField, SelectField, StringField
+from wtforms import (
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import InputRequired, Length, Optional
 
 from blueprints.forms import BaseForm, FrenchDateField, FrenchDecimalField
@@ -87,6 +95,8 @@ class FraisForm(Form):
 
 
 class LineForm(BaseForm):
+    # Version of the mémoire when an existing line was opened: two tabs never overwrite a line.
+    version = HiddenField()
     numero_affaire = StringField("N° d'affaire", validators=[
         InputRequired("Saisissez le numéro d'affaire figurant sur la réquisition."),
         Length(max=50, message="50 caractères au plus.")])

@@ -12,16 +12,26 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
 from blueprints.htmx import client_redirect, is_fragment_request, no_swap, render, toast
-from blueprints.saisie.forms import HeaderForm, LineForm, apply_errors, rate_value, to_int
+from blueprints.saisie.forms import (
+    HeaderForm,
+    LineForm,
+    apply_errors,
+    rate_value,
+    to_int,
+)
 from extensions import db
 from models import (
-    AutoriteRequerante, CategoriePrestataire, PrestationLine, Structure, TexteReference,
+    AutoriteRequerante,
+    CategoriePrestataire,
+    PrestationLine,
+    Structure,
+    TexteReference,
     TypePrestation,
 )
 from models.organisation import ROLE_PRESTATAIRE, VAT_TYPES
 from services import lifecycle, memoires, permissions
-from services.memoires import MemoireError, NotEditableError, StaleMemoireError
 from services.formatting import number
+from services.memoires import MemoireError, NotEditableError, StaleMemoireError
 from services.reference_data import active_vat_rates, choices
 
 bp = Blueprint("saisie", __name__)
@@ -151,6 +161,7 @@ def line_edit(memoire_id: int, line_id: int):
     line = _line(memoire, line_id)
     form = LineForm(formdata=None)
     form.fill(memoires.line_data(line))
+    form.version.data = str(memoire.version)
     _line_choices(form, memoire)
     return _render_page(memoire, "line_form", line_form=form, line=line)
 
@@ -186,8 +197,11 @@ def _save_line(memoire, line):
             if line is None:
                 memoires.add_line(db.session, current_user, memoire, form.line_data())
             else:
-                memoires.update_line(db.session, current_user, line, form.line_data())
+                memoires.update_line(db.session, current_user, line, form.line_data(),
+                                     expected_version=to_int(form.version.data))
             db.session.commit()
+        except StaleMemoireError as exc:
+            return _stale_line(memoire, form, line, exc.message)
         except MemoireError as exc:
             db.session.rollback()
             apply_errors(form, exc.errors)
@@ -211,13 +225,24 @@ def _save_line(memoire, line):
     return _render_page(memoire, "line_form", 422, line_form=form, line=line)
 
 
+def _stale_line(memoire, form, line, message):
+    """The line was changed in another tab since this form was opened: refuse, keep the input."""
+    db.session.rollback()
+    db.session.refresh(memoire)
+    response = _render_page(memoire, "line_form", 409, line_form=form, line=line, stale=message)
+    if is_fragment_request():
+        no_swap(response)
+        toast(response, message, "error")
+    return response
+
+
 def _edit_bordereau(form, memoire, action):
     """Add or remove a row of the bordereau des frais divers; keep everything else typed."""
     rebuilt = LineForm(formdata=None)
     _line_choices(rebuilt, memoire)
     for name in ("numero_affaire", "date_requisition", "autorite_code", "type_code",
                  "date_prestation", "quantite", "tarif_ht", "taux_tva", "frais_divers",
-                 "debours", "remise", "tarif_auto"):
+                 "debours", "remise", "tarif_auto", "version"):
         source, target = getattr(form, name), getattr(rebuilt, name)
         target.raw_data, target.data = source.raw_data, source.data
         if hasattr(source, "raw"):

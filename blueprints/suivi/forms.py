@@ -2,18 +2,13 @@
 from __future__ import annotations
 
 from wtforms import BooleanField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
-from blueprints.forms import BaseForm, FrenchDateField, FrenchDecimalField
+from blueprints.forms import BaseForm, FrenchDateField, FrenchDecimalField, as_choices
 from services import search
 from services.search import Criteria
 
 ALL_OPTION = ("", "Tous")
-
-
-def as_choices(pairs) -> list[SelectChoice]:
-    return [SelectChoice(str(value), label) for value, label in pairs]
 
 
 class GetForm(BaseForm):

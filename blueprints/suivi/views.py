@@ -6,19 +6,36 @@ from __future__ import annotations
 from datetime import date
 
 from flask import (
-    Blueprint, Response, abort, current_app, flash, make_response, redirect, request,
-    stream_with_context, url_for,
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    request,
+    stream_with_context,
+    url_for,
 )
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from blueprints.forms import as_choices
 from blueprints.htmx import is_fragment_request, render, toast
-from blueprints.suivi.forms import FiscalForm, SearchForm, as_choices
+from blueprints.suivi.forms import FiscalForm, SearchForm
 from extensions import db
 from models import CategoriePrestataire, Service, TexteReference, TypePrestation
 from models.organisation import ROLE_AGENT, ROLE_PRESTATAIRE
 from models.types import utcnow
-from services import charts, dashboard, exports, lifecycle, permissions, search, selection
+from services import (
+    charts,
+    dashboard,
+    exports,
+    lifecycle,
+    permissions,
+    search,
+    selection,
+)
 from services.memoires import juridictions
 from services.reference_data import choices
 

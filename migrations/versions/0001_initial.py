@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 23:40:41.538269
+Create Date: 2026-11-26 23:48:17.576208
 
 """
 from alembic import op
@@ -276,15 +276,15 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_memoires_court_step'), ['court_step'], unique=False)
         batch_op.create_index(batch_op.f('ix_memoires_engagement_juridique'), ['engagement_juridique'], unique=False)
         batch_op.create_index('ix_memoires_juridiction_amount', ['juridiction_id', 'total_ttc'], unique=False)
-        batch_op.create_index('ix_memoires_juridiction_changed', ['juridiction_id', 'status_changed_at', 'status', 'total_ttc'], unique=False)
+        batch_op.create_index('ix_memoires_juridiction_changed', ['juridiction_id', 'status_changed_at', 'status', 'total_ttc', 'sent_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_memoires_juridiction_id'), ['juridiction_id'], unique=False)
-        batch_op.create_index('ix_memoires_juridiction_sent', ['juridiction_id', 'sent_at'], unique=False)
+        batch_op.create_index('ix_memoires_juridiction_sent', ['juridiction_id', 'sent_at', 'status', 'total_ttc'], unique=False)
         batch_op.create_index('ix_memoires_juridiction_status_changed', ['juridiction_id', 'status', 'status_changed_at', 'sent_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_memoires_status'), ['status'], unique=False)
         batch_op.create_index('ix_memoires_structure_amount', ['structure_id', 'total_ttc'], unique=False)
-        batch_op.create_index('ix_memoires_structure_changed', ['structure_id', 'status_changed_at', 'status', 'total_ttc'], unique=False)
+        batch_op.create_index('ix_memoires_structure_changed', ['structure_id', 'status_changed_at', 'status', 'total_ttc', 'sent_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_memoires_structure_id'), ['structure_id'], unique=False)
-        batch_op.create_index('ix_memoires_structure_sent', ['structure_id', 'sent_at'], unique=False)
+        batch_op.create_index('ix_memoires_structure_sent', ['structure_id', 'sent_at', 'status', 'total_ttc'], unique=False)
         batch_op.create_index('ix_memoires_structure_status_changed', ['structure_id', 'status', 'status_changed_at', 'sent_at', 'juridiction_id'], unique=False)
 
     op.create_table('certificates',

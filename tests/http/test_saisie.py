@@ -366,3 +366,25 @@ def test_missing_csrf_token_is_refused(client, provider, ids, app):
 def test_anonymous_is_sent_to_login(client):
     response = client.get("/memoires/nouveau")
     assert response.status_code in (302, 303) and "/connexion" in response.headers["Location"]
+
+
+def test_two_tabs_editing_the_same_line_never_silently_overwrite(client, provider, ids, app):
+    draft = ids["drafts"][0]
+    with app.app_context():
+        memoire = db.session.get(Memoire, draft)
+        line_id, version = memoire.lines[0].id, memoire.version
+    form = client.get(f"/memoires/{draft}/lignes/{line_id}/modifier").get_data(as_text=True)
+    assert f'name="version" type="hidden" value="{version}"' in form
+    first = client.post(f"/memoires/{draft}/lignes/{line_id}",
+                        data=_line(quantite="2", version=str(version)))
+    assert first.status_code == 303
+    second = client.post(f"/memoires/{draft}/lignes/{line_id}",
+                         data=_line(quantite="7", version=str(version)))
+    assert second.status_code == 409
+    page = _text(second)
+    assert 'value="7"' in page and "errors-summary" in page
+    htmx = client.post(f"/memoires/{draft}/lignes/{line_id}", headers=HX,
+                       data=_line(quantite="7", version=str(version)))
+    assert htmx.status_code == 409 and htmx.headers["HX-Reswap"] == "none"
+    with app.app_context():
+        assert db.session.get(PrestationLine, line_id).quantite == D("2")

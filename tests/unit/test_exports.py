@@ -15,13 +15,15 @@ from services.search import Row
 
 
 def _row(**overrides) -> Row:
-    values = dict(id=1, numero_mj="MJ0000000001", numero_tmp="TMP202500000001",
-                  numero_facture="=HYPERLINK(\"http://evil\")", prestataire="Société Évreux",
-                  structure_id=1, date_prestataire=datetime(2025, 7, 19, 10),
-                  status_changed_at=datetime(2025, 8, 1, 9), texte="Article R 92 CPP",
-                  juridiction="75 - Tribunal judiciaire de Paris", engagement_juridique=None,
-                  total_ttc=Decimal("1200.50"), montant_retenu=Decimal("1164.50"),
-                  autres_montants=True, status=lifecycle.MIS_EN_PAIEMENT, court_step=None)
+    values = {
+        "id": 1, "numero_mj": "MJ0000000001", "numero_tmp": "TMP202500000001",
+        "numero_facture": "=HYPERLINK(\"http://evil\")", "prestataire": "Société Évreux",
+        "structure_id": 1, "date_prestataire": datetime(2025, 7, 19, 10),
+        "status_changed_at": datetime(2025, 8, 1, 9), "texte": "Article R 92 CPP",
+        "juridiction": "75 - Tribunal judiciaire de Paris", "engagement_juridique": None,
+        "total_ttc": Decimal("1200.50"), "montant_retenu": Decimal("1164.50"),
+        "autres_montants": True, "status": lifecycle.MIS_EN_PAIEMENT, "court_step": None,
+    }
     values.update(overrides)
     return Row(**values)
 

@@ -9,13 +9,14 @@ from sqlalchemy import select
 
 from extensions import db
 from models import Memoire, User
+from models.types import utcnow
 from services import lifecycle, search
 
 
 @pytest.fixture
 def ctx(app):
     with app.app_context():
-        yield search.Context(datetime.utcnow(), 12)
+        yield search.Context(utcnow(), 12)
 
 
 def _user(email: str) -> User:
