@@ -16,6 +16,12 @@ def as_choices(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def field_error(form, exc, default: str) -> None:
+    """Show a domain error (with its `field`, else `default`) next to that field of the form."""
+    field = getattr(form, exc.field or default, None) or getattr(form, default)
+    field.errors = list(field.errors) + [str(exc)]
+
+
 class BaseForm(FlaskForm):
     class Meta:
         locales = ["fr_FR", "fr"]

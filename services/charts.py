@@ -64,12 +64,14 @@ class Chart:
         return not self.bars
 
 
-def nice_step(maximum: float, ticks: int = 4) -> float:
-    """A round step (1, 2 or 5 × 10^n) so that `ticks` steps cover `maximum`."""
+def nice_step(maximum, ticks: int = 4):
+    """A round step (1, 2 or 5 × 10^n) so that `ticks` steps cover `maximum`, in the type of
+    `maximum` (Decimal for amounts, which never become floats)."""
+    number = type(maximum)
     if maximum <= 0:
-        return 1.0
+        return number(1)
     raw = maximum / ticks
-    magnitude = 10 ** math.floor(math.log10(raw))
+    magnitude = number(10) ** math.floor(math.log10(raw))
     for factor in (1, 2, 5, 10):
         if factor * magnitude >= raw:
             return factor * magnitude
@@ -86,18 +88,17 @@ def monthly_amounts_chart(months: list[MonthAmounts], chart_id: str = "montants"
     left, right, top, bottom = 84, 10, 12, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(m.amounts.values(), Decimal(0)) for m in months]
-    maximum = float(max(totals, default=0))
+    maximum = max(totals, default=Decimal(0))
     step = nice_step(maximum)
     top_value = step * max(1, math.ceil(maximum / step)) if maximum else step
     chart = Chart(chart_id, "Montants TTC par mois et par état",
                   "Montant TTC des mémoires selon le mois de leur état courant, sur "
                   f"{len(months)} mois, empilé par état.", width, height)
-    value = 0.0
-    while value <= top_value + 1e-9:
+    value = Decimal(0)
+    while value <= top_value:
         y = top + plot_h - plot_h * value / top_value
         chart.grid.append((left, y, width - right, y))
-        chart.labels.append(Text(left - 6, y + 4, formatting.amount(Decimal(str(value))) + " €",
-                                 "end"))
+        chart.labels.append(Text(left - 6, y + 4, formatting.amount(value) + " €", "end"))
         value += step
     slot = plot_w / max(len(months), 1)
     used = set()
@@ -109,7 +110,7 @@ def monthly_amounts_chart(months: list[MonthAmounts], chart_id: str = "montants"
             if not amount:
                 continue
             used.add(status)
-            bar_h = plot_h * float(amount) / top_value
+            bar_h = plot_h * amount / top_value
             base -= bar_h
             chart.bars.append(Bar(x, base, slot * 0.7, bar_h, STATUS_COLOURS[status],
                                   f"{month_label(month.month)} — {lifecycle.label(status)} : "

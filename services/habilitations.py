@@ -23,6 +23,7 @@ from models.organisation import (
 )
 from models.types import utcnow
 from services import mail
+from services.organisation import find_structure
 
 STATUS_LABELS = {
     HABILITATION_REQUESTED: "Demandée",
@@ -87,6 +88,17 @@ def csv_rows(habilitations: list[Habilitation]) -> list[list[str]]:
 
 
 # ------------------------------------------------------------------ requests
+
+def request_profile_by_identifier(session: Session, settings: Mapping, user: User,
+                                  identifier_type: str, identifier: str,
+                                  service_code: str | None, profile: str,
+                                  manage_url: Callable[[], str] | None = None) -> Habilitation:
+    """Ask for a profile on the active structure that bears this identifier."""
+    structure = find_structure(session, identifier_type, identifier)
+    if structure is None:
+        raise HabilitationError("identifier", "Aucune structure active ne porte cet identifiant.")
+    return request_profile(session, settings, user, structure, service_code, profile, manage_url)
+
 
 def request_profile(session: Session, settings: Mapping, user: User, structure: Structure,
                     service_code: str | None, profile: str,

@@ -13,6 +13,7 @@ from blueprints.admin.forms import (
     StaffForm,
     TariffForm,
 )
+from blueprints.forms import field_error
 from blueprints.htmx import client_redirect, render
 from blueprints.inscription.views import links
 from extensions import db
@@ -28,11 +29,6 @@ bp = Blueprint("admin", __name__, url_prefix="/administration")
 def _admins_only():
     if current_user.role != ROLE_ADMIN:
         abort(404)
-
-
-def _error(form, exc, default: str) -> None:
-    field = getattr(form, exc.field or default, None) or getattr(form, default)
-    field.errors = list(field.errors) + [str(exc)]
 
 
 def _get(model, object_id):
@@ -73,7 +69,7 @@ def create_juridiction():
                 db.session, form.code.data, form.nom.data, form.departement.data, form.type.data)
         except administration.AdminError as exc:
             db.session.rollback()
-            _error(form, exc, "code")
+            field_error(form, exc, "code")
         else:
             db.session.commit()
             flash(f"La juridiction « {juridiction.label} » est créée.", "success")
@@ -102,7 +98,7 @@ def rename_juridiction(juridiction_id: int):
             administration.rename_juridiction(db.session, item, form.nom.data)
         except administration.AdminError as exc:
             db.session.rollback()
-            _error(form, exc, "nom")
+            field_error(form, exc, "nom")
         else:
             db.session.commit()
             flash("La juridiction est renommée.", "success")
@@ -130,7 +126,7 @@ def create_agent(juridiction_id: int):
                 ROLE_AGENT, item)
         except administration.AdminError as exc:
             db.session.rollback()
-            _error(form, exc, "email")
+            field_error(form, exc, "email")
         else:
             db.session.commit()
             flash(f"Le compte de {agent.full_name} est créé : un lien pour choisir son mot de "
@@ -151,7 +147,7 @@ def support_agents():
                 ROLE_SUPPORT)
         except administration.AdminError as exc:
             db.session.rollback()
-            _error(form, exc, "email")
+            field_error(form, exc, "email")
         else:
             db.session.commit()
             flash(f"Le compte de {agent.full_name} est créé : un lien pour choisir son mot de "
@@ -218,7 +214,7 @@ def add_tariff(type_code: str):
                                       form.valid_from.data, form.reference.data, form.note.data)
         except administration.AdminError as exc:
             db.session.rollback()
-            _error(form, exc, "amount")
+            field_error(form, exc, "amount")
         else:
             db.session.commit()
             flash("Le nouveau tarif est enregistré ; le précédent est clos la veille de son "
@@ -240,7 +236,7 @@ def edit_tariff(type_code: str, tariff_id: int):
                                        form.note.data)
         except administration.AdminError as exc:
             db.session.rollback()
-            _error(form, exc, "valid_to")
+            field_error(form, exc, "valid_to")
         else:
             db.session.commit()
             flash("Le tarif est modifié.", "success")

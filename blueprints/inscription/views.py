@@ -14,7 +14,7 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user
 
-from blueprints.forms import as_choices
+from blueprints.forms import as_choices, field_error
 from blueprints.htmx import client_redirect, render
 from blueprints.inscription.forms import (
     ConfirmForm,
@@ -176,7 +176,7 @@ def create_structure():
                 regime=create.regime.data or None)
         except organisation.OrganisationError as exc:
             db.session.rollback()
-            getattr(create, exc.field or "identifier").errors.append(str(exc))
+            field_error(create, exc, "identifier")
         else:
             db.session.commit()
             flash(f"La structure « {created.raison_sociale} » est créée : vous en êtes le "
@@ -192,18 +192,13 @@ def join_structure():
     create, join = _structure_forms(join=JoinStructureForm(prefix="rejoindre", meta={"csrf": False}))
     if join.validate_on_submit():
         try:
-            target = organisation.find_structure(db.session, join.identifier_type.data,
-                                                 join.identifier.data)
-            if target is None:
-                raise habilitations.HabilitationError(
-                    "identifier", "Aucune structure active ne porte cet identifiant.")
-            habilitations.request_profile(
-                db.session, current_app.config, current_user, target, join.service_code.data,
-                join.profile.data,
+            habilitations.request_profile_by_identifier(
+                db.session, current_app.config, current_user, join.identifier_type.data,
+                join.identifier.data, join.service_code.data, join.profile.data,
                 manage_url=lambda: url_for("organisation.manage_habilitations", _external=True))
         except (organisation.OrganisationError, habilitations.HabilitationError) as exc:
             db.session.rollback()
-            getattr(join, exc.field or "identifier").errors.append(str(exc))
+            field_error(join, exc, "identifier")
         else:
             db.session.commit()
             flash("Votre demande est envoyée au gestionnaire de la structure. Vous aurez accès "

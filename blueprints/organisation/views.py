@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from blueprints.files import send_stored
-from blueprints.forms import as_choices
+from blueprints.forms import as_choices, field_error
 from blueprints.htmx import client_redirect, is_fragment_request, render, toast
 from blueprints.inscription.forms import JoinStructureForm
 from blueprints.organisation.forms import (
@@ -68,11 +68,6 @@ def _done(message: str, url: str, template: str | None = None, block: str | None
     return redirect(url, 303)
 
 
-def _field_error(form, exc, default: str) -> None:
-    field = getattr(form, exc.field or default, None) or getattr(form, default)
-    field.errors = list(field.errors) + [str(exc)]
-
-
 # ------------------------------------------------------------------ structures
 
 @bp.get("/structure")
@@ -107,7 +102,7 @@ def show(structure_id: int):
             organisation.update_structure(db.session, structure, data)
         except organisation.OrganisationError as exc:
             db.session.rollback()
-            _field_error(form, exc, "raison_sociale")
+            field_error(form, exc, "raison_sociale")
         else:
             db.session.commit()
             return _done("Les informations de la structure sont enregistrées.",
@@ -141,7 +136,7 @@ def add_service(structure_id: int):
                                                form.libelle.data)
         except organisation.OrganisationError as exc:
             db.session.rollback()
-            _field_error(form, exc, "code")
+            field_error(form, exc, "code")
         else:
             db.session.commit()
             return _done(f"Le service {service.code} est créé.",
@@ -242,7 +237,7 @@ def new_bank_account(structure_id: int):
                 db.session, owner, data, current_app.config["ATTACHMENT_MAX_BYTES"])
         except organisation.OrganisationError as exc:
             db.session.rollback()
-            _field_error(form, exc, "bban")
+            field_error(form, exc, "bban")
         else:
             db.session.commit()
             flash(f"La coordonnée bancaire « {account.nom} » est créée.", "success")
@@ -324,7 +319,7 @@ def documents(structure_id: int):
                 current_app.config["ATTACHMENT_MAX_BYTES"])
         except organisation.OrganisationError as exc:
             db.session.rollback()
-            _field_error(form, exc, "fichier")
+            field_error(form, exc, "fichier")
         else:
             db.session.commit()
             flash(f"Le document « {document.designation} » est ajouté.", "success")
@@ -417,18 +412,13 @@ def manage_habilitations():
     form = JoinStructureForm(prefix="demande", meta={"csrf": False})
     if form.validate():
         try:
-            target = organisation.find_structure(db.session, form.identifier_type.data,
-                                                 form.identifier.data)
-            if target is None:
-                raise habilitations.HabilitationError(
-                    "identifier", "Aucune structure active ne porte cet identifiant.")
-            habilitations.request_profile(
-                db.session, current_app.config, current_user, target, form.service_code.data,
-                form.profile.data,
+            habilitations.request_profile_by_identifier(
+                db.session, current_app.config, current_user, form.identifier_type.data,
+                form.identifier.data, form.service_code.data, form.profile.data,
                 manage_url=lambda: url_for("organisation.manage_habilitations", _external=True))
         except (organisation.OrganisationError, habilitations.HabilitationError) as exc:
             db.session.rollback()
-            _field_error(form, exc, "identifier")
+            field_error(form, exc, "identifier")
         else:
             db.session.commit()
             flash("Votre demande est envoyée au gestionnaire de la structure.", "success")
