@@ -9,6 +9,7 @@ import click
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import config
 from extensions import compress, csrf, db, htmx, limiter, login_manager, migrate
@@ -28,6 +29,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     security.init_app(app)
     register_blueprints(app)
     _register_cli(app)
+    if app.config["TRUSTED_PROXIES"]:
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app
 
 

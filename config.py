@@ -9,6 +9,10 @@ class Defaults:
 
     # Sessions and cookies (SECURE_COOKIES is switched on in production, behind HTTPS).
     SECURE_COOKIES = False
+    # Reverse proxies in front of the app (nginx: 1). Their X-Forwarded-For/-Proto/-Host are then
+    # trusted: the rate limits see the client's address, and HTTPS is known behind TLS termination
+    # (Flask-WTF's same-origin Referer check needs it).
+    TRUSTED_PROXIES = 0
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)  # absolute lifetime of a session
@@ -72,5 +76,6 @@ ENVIRONMENT = {
     "SMTP_USE_TLS": ("SMTP_USE_TLS", lambda v: v.lower() in {"1", "true", "yes", "oui"}),
     "MAIL_SENDER": ("MAIL_SENDER", str),
     "SECURE_COOKIES": ("SECURE_COOKIES", lambda v: v.lower() in {"1", "true", "yes", "oui"}),
+    "TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
     "PORTAIL_DEMO": ("DEMO", lambda v: v.lower() in {"1", "true", "yes", "oui"}),
 }

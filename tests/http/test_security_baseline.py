@@ -162,3 +162,46 @@ def test_no_state_change_on_get(app, client, login_as):
         after = (db.session.scalar(select(func.count(User.id))),
                  db.session.scalar(select(func.count(Habilitation.id))))
     assert before == after
+
+
+@pytest.mark.parametrize("app_config", [{"SECURE_COOKIES": True}])
+def test_over_https_a_post_without_same_origin_referer_is_refused(client, app_config):
+    """Flask-WTF's HTTPS check (SECURITY.md #21): the token alone is not enough over HTTPS."""
+    data = {"email": PROVIDER, "password": "demo-frais-de-justice"}
+    refused = client.post("/connexion", base_url="https://localhost", data=data)
+    assert refused.status_code == 400
+    elsewhere = client.post("/connexion", base_url="https://localhost", data=data,
+                            headers={"Referer": "https://ailleurs.example/connexion"})
+    assert elsewhere.status_code == 400
+    accepted = client.post("/connexion", base_url="https://localhost", data=data,
+                           headers={"Referer": "https://localhost/connexion"})
+    assert accepted.status_code == 303
+
+
+BEHIND_PROXY = {"TRUSTED_PROXIES": 1, "SECURE_COOKIES": True}
+
+
+@pytest.mark.parametrize("app_config", [BEHIND_PROXY])
+def test_behind_a_tls_proxy_https_is_known_and_the_referer_checked(client, app_config):
+    """nginx terminates TLS and forwards plain HTTP: X-Forwarded-Proto makes the request secure."""
+    data = {"email": PROVIDER, "password": "demo-frais-de-justice"}
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+    assert client.post("/connexion", data=data, headers=forwarded).status_code == 400
+    response = client.post("/connexion", data=data,
+                           headers={**forwarded, "Referer": "https://localhost/connexion"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+    assert "Secure" in response.headers["Set-Cookie"]
+
+
+@pytest.mark.parametrize("app_config", [BEHIND_PROXY])
+def test_behind_a_proxy_the_login_limit_counts_each_client_address(client, app_config):
+    def attempt(address, email):
+        return client.post("/connexion", data={"email": email, "password": "x" * 14}, headers={
+            "X-Forwarded-Proto": "https", "X-Forwarded-For": address,
+            "Referer": "https://localhost/connexion"}).status_code
+
+    statuses = [attempt("203.0.113.7", f"personne{n}@demo.test") for n in range(6)]
+    assert statuses == [422] * 5 + [429]
+    # Another client behind the same proxy is not locked out by the first one.
+    assert attempt("198.51.100.9", "autre@demo.test") == 422
