@@ -155,6 +155,19 @@ def _register_cli(app: Flask) -> None:
         db.session.commit()
         click.echo(summary)
 
+    @app.cli.command("backup")
+    @click.argument("fichier", type=click.Path(dir_okay=False, path_type=Path))
+    def backup_command(fichier: Path):
+        """Copie cohérente de la base SQLite (pièces jointes comprises), vérifiée."""
+        from services.backup import BackupError, backup_sqlite
+
+        try:
+            done = backup_sqlite(db.engine, fichier)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Sauvegarde vérifiée (integrity_check : {done.integrity}) : "
+                   f"{done.path} — {done.size / 1_000_000:.1f} Mo")
+
     @app.cli.command("setup")
     def setup_command():
         """Applique les migrations puis charge les données de référence."""
