@@ -15,6 +15,9 @@ from dataclasses import dataclass
 
 import filetype
 from PIL import Image, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.utils import secure_filename
@@ -106,8 +109,8 @@ def validate_upload(filename: str, data: bytes, max_bytes: int,
         raise _refused("L'extension du nom du fichier ne correspond pas à son contenu.")
     if kind.extension in PILLOW_FORMATS:
         _check_image(data, PILLOW_FORMATS[kind.extension], max_pixels)
-    elif b"%%EOF" not in data[-2048:]:
-        raise _refused("Le fichier PDF est incomplet ou endommagé.")
+    else:
+        _check_pdf(data)
     return ValidatedFile(extension=name_extension, mime=mime, data=data,
                          safe_name=safe_display_name(filename, name_extension))
 
@@ -130,6 +133,61 @@ def _check_image(data: bytes, expected_format: str, max_pixels: int) -> None:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise _refused("L'image est illisible ou endommagée.") from None
+
+
+# What a PDF viewer would run or open by itself (SECURITY.md #37): scripts, launched programs,
+# embedded files, multimedia, XFA forms. A mémoire's evidence never needs any of them.
+ACTIVE_PDF_KEYS = {"/JS", "/JavaScript", "/Launch", "/EmbeddedFile", "/EmbeddedFiles",
+                   "/RichMedia", "/XFA"}
+ACTIVE_PDF_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute"}
+PDF_WALK_LIMIT = 200_000  # objects visited at most: a pathological file is refused, not walked
+
+
+def _check_pdf(data: bytes) -> None:
+    """pypdf reads the structure: complete, not password-protected, without active content."""
+    if b"%%EOF" not in data[-2048:]:
+        raise _refused("Le fichier PDF est incomplet ou endommagé.")
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise UploadError("Le PDF est protégé par un mot de passe : déposez-le sans protection "
+                              "pour que la juridiction puisse le lire.")
+        active = _has_active_content(reader.trailer["/Root"])
+    except UploadError:
+        raise
+    except (PyPdfError, KeyError, ValueError, TypeError, AttributeError, RecursionError):
+        raise _refused("Le fichier PDF est illisible ou endommagé.") from None
+    if active:
+        raise UploadError("Ce PDF contient du contenu actif (script, fichier incorporé ou "
+                          "programme à lancer). Enregistrez-le à nouveau avec « Imprimer » → "
+                          "« Enregistrer au format PDF », puis déposez cette copie.")
+
+
+def _has_active_content(root) -> bool:
+    """Walks every object reachable from the catalogue (object streams included)."""
+    seen: set[tuple[int, int]] = set()
+    pending = [root]
+    visited = 0
+    while pending:
+        node = pending.pop()
+        if isinstance(node, IndirectObject):
+            if (node.idnum, node.generation) in seen:
+                continue
+            seen.add((node.idnum, node.generation))
+            node = node.get_object()
+        visited += 1
+        if visited > PDF_WALK_LIMIT:
+            raise ValueError("PDF trop complexe")
+        if isinstance(node, DictionaryObject):
+            if ACTIVE_PDF_KEYS.intersection(node.keys()):
+                return True
+            action = node.get("/S")
+            if isinstance(action, NameObject) and action in ACTIVE_PDF_ACTIONS:
+                return True
+            pending.extend(value for key, value in node.items() if key != "/Parent")
+        elif isinstance(node, ArrayObject):
+            pending.extend(node)
+    return False
 
 
 def _too_many_pixels() -> UploadError:

@@ -5,6 +5,8 @@ import io
 
 import pytest
 from PIL import Image
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 from sqlalchemy import func, select
 
 from extensions import db
@@ -51,6 +53,66 @@ def test_other_files_are_refused_with_the_accepted_kinds(name, data, reason):
     assert reason in message
     assert "PDF, JPEG, PNG ou TIFF" in message
     assert refused.value.field == "fichier"
+
+
+def _rewritten(pdf: bytes, change) -> bytes:
+    """The given PDF passed through pypdf's writer after `change(writer)`."""
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    change(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _launch_on_open(writer):
+    writer._root_object[NameObject("/OpenAction")] = DictionaryObject({
+        NameObject("/S"): NameObject("/Launch"), NameObject("/F"): TextStringObject("calc.exe")})
+
+
+def _script_on_page_open(writer):
+    script = DictionaryObject({NameObject("/S"): NameObject("/JavaScript"),
+                               NameObject("/JS"): TextStringObject("app.alert('x');")})
+    writer.pages[0][NameObject("/AA")] = DictionaryObject({NameObject("/O"): script})
+
+
+@pytest.mark.parametrize("change", [
+    _script_on_page_open,
+    lambda writer: writer.add_attachment("charge.exe", b"MZ"),
+    _launch_on_open,
+], ids=["javascript", "fichier-incorpore", "lancement"])
+def test_pdfs_with_active_content_are_refused(change):
+    with pytest.raises(UploadError, match="contenu actif") as refused:
+        validate_upload("requisition.pdf", _rewritten(pdf_bytes(), change), MAX)
+    assert "Enregistrer au format PDF" in str(refused.value)
+
+
+def test_active_content_is_found_behind_escaped_names():
+    """« /J#61vaScript » is « /JavaScript » for a PDF reader: it is for the check too."""
+    data = pdf_bytes().replace(b"/Type /Catalog", b"/Type /Catalog /AA << /WC << /S /J#61vaScript "
+                                                   b"/J#53 (app.alert(1)) >> >>", 1)
+    assert b"J#61vaScript" in data
+    with pytest.raises(UploadError, match="contenu actif"):
+        validate_upload("requisition.pdf", data, MAX)
+
+
+def test_a_password_protected_pdf_is_refused_with_the_reason():
+    data = _rewritten(pdf_bytes(), lambda writer: writer.encrypt("secret", algorithm="RC4-128"))
+    with pytest.raises(UploadError, match="protégé par un mot de passe"):
+        validate_upload("requisition.pdf", data, MAX)
+
+
+def test_a_pdf_whose_structure_is_garbage_is_refused():
+    data = b"%PDF-1.7\n" + bytes(range(256)) * 20 + b"\n%%EOF\n"
+    with pytest.raises(UploadError, match="illisible ou endommagé"):
+        validate_upload("requisition.pdf", data, MAX)
+
+
+def test_ordinary_pdfs_pass_the_active_content_check():
+    """A plain PDF, and the same rewritten by another producer, are accepted."""
+    plain = pdf_bytes("Attestation")
+    compressed = _rewritten(plain, lambda writer: writer.compress_identical_objects())
+    for data in (plain, compressed):
+        assert validate_upload("attestation.pdf", data, MAX).mime == "application/pdf"
 
 
 def test_oversize_file_is_refused():
