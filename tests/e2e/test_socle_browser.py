@@ -46,3 +46,46 @@ def test_accessibility_audit_catches_an_unlabelled_input(page, live_server, axe)
     page.evaluate("() => { const i = document.createElement('input'); i.type = 'text';"
                   " document.querySelector('main').appendChild(i); }")
     assert any(v["id"] == "label" for v in axe(page))
+
+
+HOSTILE_FRAGMENT = (
+    '<div id="recu">'
+    "<script>window.parScript = 1</script>"
+    '<button type="button" hx-on:click="window.parHxOn = 1">hx-on</button>'
+    '<img alt="" src="data:," onerror="window.parAttribut = 1" onload="window.parAttribut = 1">'
+    "</div>"
+)
+
+
+@pytest.fixture
+def hostile_routes(app):
+    """A page that swaps in a fragment full of script attempts (SECURITY.md #41)."""
+    from flask import render_template_string
+
+    @app.get("/essai/scripts")
+    def hostile_page():
+        return render_template_string(
+            '{% extends "base.html" %}{% block content %}'
+            '<button type="button" hx-get="/essai/fragment" hx-target="#cible">Charger</button>'
+            '<div id="cible"></div>{% endblock %}')
+
+    @app.get("/essai/fragment")
+    def hostile_fragment():
+        return HOSTILE_FRAGMENT
+
+
+def test_scripts_in_a_swapped_fragment_never_run(hostile_routes, live_server, browser):
+    """htmx allowScriptTags/allowEval off and the CSP: nothing from a fragment executes."""
+    page = browser.new_context().new_page()
+    violations = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    page.goto(f"{live_server}/essai/scripts")
+    page.get_by_role("button", name="Charger").click()
+    expect(page.get_by_role("button", name="hx-on")).to_be_visible()
+    page.get_by_role("button", name="hx-on").click()
+    page.wait_for_timeout(300)
+    ran = page.evaluate("[window.parScript, window.parHxOn, window.parAttribut]")
+    assert ran == [None, None, None]
+    assert any("inline event handler" in text for text in violations), violations
+    page.context.close()

@@ -33,6 +33,22 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(client):
     assert _without_tokens(strip(wrong)) == _without_tokens(strip(unknown))
 
 
+def test_unknown_email_costs_one_key_derivation_like_a_wrong_password(app, monkeypatch):
+    """No timing oracle (SECURITY.md #5): both answers run the same KDF exactly once."""
+    checked = []
+    real_check = accounts.check_password_hash
+    monkeypatch.setattr(accounts, "check_password_hash",
+                        lambda stored, password: checked.append(stored) or real_check(stored,
+                                                                                      password))
+    with app.app_context():
+        assert accounts.authenticate(db.session, "personne@demo.test", "x" * 14) is None
+        assert accounts.authenticate(db.session, PROVIDER, "x" * 14) is None
+        real_hash = db.session.scalar(select(User.password_hash).where(User.email == PROVIDER))
+    assert len(checked) == 2
+    method = lambda stored: stored.split("$", 1)[0]  # noqa: E731  e.g. « scrypt:32768:8:1 »
+    assert method(checked[0]) == method(checked[1]) == method(real_hash)
+
+
 def _without_tokens(html: str) -> str:
     import re
 

@@ -388,3 +388,28 @@ def test_two_tabs_editing_the_same_line_never_silently_overwrite(client, provide
     assert htmx.status_code == 409 and htmx.headers["HX-Reswap"] == "none"
     with app.app_context():
         assert db.session.get(PrestationLine, line_id).quantite == D("2")
+
+
+def test_typed_markup_is_escaped_in_the_page_and_in_the_fragments(client, provider, ids):
+    """SECURITY.md #39: what a user typed is text, in the full page and in htmx fragments."""
+    draft = ids["drafts"][0]
+    hostile = "<img src=x onerror=alert(1)>"
+    fragment = client.post(f"/memoires/{draft}/lignes", data=_line(numero_affaire=hostile),
+                           headers=HX).get_data(as_text=True)
+    page = client.get(f"/memoires/{draft}").get_data(as_text=True)
+    for body in (fragment, page):
+        assert hostile not in body
+        assert "&lt;img src=x onerror=alert(1)&gt;" in body
+
+
+def test_no_template_or_code_marks_user_text_as_safe():
+    """Autoescaping is never switched off: no `|safe`, `Markup(` or `autoescape false`."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sources = [*root.glob("templates/**/*.html"), *root.glob("blueprints/**/*.py"),
+               *root.glob("services/*.py"), *root.glob("models/*.py"), root / "app.py"]
+    offending = [str(path.relative_to(root)) for path in sources
+                 if any(marker in path.read_text() for marker in
+                        ("|safe", "| safe", "Markup(", "autoescape false"))]
+    assert len(sources) > 50 and offending == []
