@@ -36,9 +36,14 @@ def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _failed(response) -> bool:
+    """Only refused attempts count: a room of webinar attendees behind one address can all log in."""
+    return response.status_code >= 400
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_login_limit, methods=["POST"], key_func=_login_email_key)
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed)
+@limiter.limit(_login_limit, methods=["POST"], key_func=_login_email_key, deduct_when=_failed)
 def login():
     if current_user.is_authenticated and request.method == "GET":
         return redirect(url_for("main.home"))

@@ -72,6 +72,17 @@ def test_sixth_login_attempt_in_a_minute_is_refused_with_429(client):
     assert "Retry-After" in response.headers
 
 
+def test_successful_logins_do_not_count_towards_the_limit(client):
+    """A webinar room behind one address: everyone logs in, nobody is locked out."""
+    accounts_in_room = ["interprete", "expert", "consultation", "greffe", "support", "admin",
+                        "interprete", "expert"]
+    for name in accounts_in_room:
+        response = client.post("/connexion", data={"email": f"{name}@demo.test",
+                                                   "password": DEMO_PASSWORD})
+        assert response.status_code == 303, name
+        client.post("/deconnexion")
+
+
 def test_rate_limit_counts_per_email_across_addresses(client):
     for i in range(5):
         client.post("/connexion", data={"email": PROVIDER, "password": "x" * 14},
