@@ -10,7 +10,7 @@ from blueprints.htmx import client_redirect, render
 from blueprints.juridiction.forms import VersionForm
 from blueprints.main.navigation import has_endpoint
 from extensions import db
-from models import Memoire
+from models import Certificate, Memoire
 from models.organisation import ROLE_AGENT
 from services import decisions, lifecycle, permissions
 
@@ -59,6 +59,12 @@ def duplicates_of(memoire: Memoire) -> list[Memoire]:
     return list(db.session.scalars(
         permissions.visible_memoires(db.session, current_user)
         .where(Memoire.duplicated_from_id == memoire.id).order_by(Memoire.id)))
+
+
+@bp.app_template_global()
+def certificate_of(memoire: Memoire) -> Certificate | None:
+    """The certificat de dépôt of a sent mémoire (the panel links to it again after sending)."""
+    return db.session.get(Certificate, memoire.id) if memoire.numero_mj else None
 
 
 @bp.app_template_global()

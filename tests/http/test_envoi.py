@@ -314,3 +314,19 @@ def test_verification_is_rate_limited(client, app, sent):
                                                           "empreinte": "x"}).status_code
                 for _ in range(4)]
     assert statuses == [200, 200, 200, 429]
+
+
+def test_the_certificate_is_found_again_from_the_memoire_page(client, login_as, app):
+    """After the récapitulatif, the mémoire page still links to the certificat de dépôt."""
+    with app.app_context():
+        memoire = db.session.scalar(select(Memoire).where(
+            Memoire.numero_mj.is_not(None),
+            Memoire.structure.has(raison_sociale="Cabinet Lefèvre Interprétariat"))
+            .order_by(Memoire.id))
+        empreinte = db.session.get(Certificate, memoire.id).empreinte
+    login_as(PROVIDER)
+    page = client.get(f"/memoires/{memoire.id}").get_data(as_text=True)
+    assert empreinte in page
+    assert f'href="/memoires/{memoire.id}/certificat-de-depot.pdf"' in page
+    assert "Exporter le certificat de dépôt" in page
+    assert client.get(f"/memoires/{memoire.id}/certificat-de-depot.pdf").status_code == 200
