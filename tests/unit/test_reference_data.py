@@ -84,7 +84,7 @@ def test_psychiatric_expertise_tariff_follows_the_2021_reform(app):
         after = tariff_for(db.session, code, date(2021, 1, 1))
         assert after.amount == Decimal("507.00")
         assert after.valid_to is None
-        assert "[unconfirmed]" in after.note
+        assert "(à vérifier)" in after.note  # an assumption, said so to the administrator
         assert tariff_for(db.session, code, date(1999, 1, 1)) is None
 
 
