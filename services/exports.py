@@ -79,7 +79,7 @@ def fiscal_pdf(structure_label: str, du: date, au: date, rows: Iterable[Row],
         ("Structure", structure_label),
         ("État du mémoire", "Mis en paiement"),
         ("Date de l'état courant", f"du {formatting.day(du)} au {formatting.day(au)}"),
-        ("Montant TTC total", f"{formatting.amount(total)} €"),
+        ("Montant total mis en paiement", f"{formatting.amount(total)} €"),
     ])
     document.ln(2)
     table_rows = []

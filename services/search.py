@@ -419,7 +419,9 @@ def fiscal(structure_id: int, du: date, au: date) -> Criteria:
 
 
 def fiscal_total(session: Session, user: User, criteria: Criteria, context: Context) -> Decimal:
+    """What was put in payment: the montant retenu where the court changed it, else the claim."""
     query = filtered(session, user, criteria, context)
-    total = session.scalar(query.with_only_columns(func.sum(Memoire.total_ttc)).order_by(None))
+    paid = func.coalesce(Memoire.montant_retenu, Memoire.total_ttc)
+    total = session.scalar(query.with_only_columns(func.sum(paid)).order_by(None))
     return total or Decimal(0)
 

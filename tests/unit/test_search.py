@@ -2,7 +2,7 @@
 Liste fiscale period."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -114,3 +114,18 @@ def test_rows_carry_amount_modified_and_other_amounts(ctx):
         memoire = db.session.get(Memoire, row.id)
         expected = any(line.frais_divers or line.debours for line in memoire.lines)
         assert row.autres_montants == expected
+
+
+def test_fiscal_total_is_what_was_put_in_payment(ctx):
+    """The Liste fiscale sums the montant retenu where the court changed it, else the claim."""
+    provider = _user("interprete@demo.test")
+    paid = db.session.scalars(select(Memoire).where(
+        Memoire.structure_id == provider.habilitations[0].structure_id,
+        Memoire.status == lifecycle.MIS_EN_PAIEMENT)).all()
+    modified = [m for m in paid if m.montant_retenu is not None and m.montant_retenu != m.total_ttc]
+    assert modified
+    au = modified[0].status_changed_at.date()
+    criteria = search.fiscal(modified[0].structure_id, au - timedelta(days=364), au)
+    expected = sum((m.montant_retenu if m.montant_retenu is not None else m.total_ttc)
+                   for m in paid if criteria.etat_du <= m.status_changed_at.date() <= au)
+    assert search.fiscal_total(db.session, provider, criteria, ctx) == expected
