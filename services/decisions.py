@@ -351,8 +351,8 @@ def duplicate_after_refusal(session: Session, user: User, memoire: Memoire,
     transition = _move(session, memoire, lifecycle.DUPLIQUER_POST_REFUS, user,
                        f"Dupliqué dans le mémoire {copy.numero}", None, now)
     _announce(session, memoire, transition, user,
-              f"Mémoire dupliqué après refus : le prestataire le corrige dans le nouveau "
-              f"mémoire {copy.numero}.",
+              f"Mémoire dupliqué après refus : le prestataire le corrige dans un nouveau "
+              f"mémoire, le brouillon {copy.numero}, qui recevra son numéro MJ à l'envoi.",
               f"Le mémoire {memoire.numero} a été dupliqué après refus ({copy.numero}).",
               settings)
     return copy
