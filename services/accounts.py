@@ -1,6 +1,8 @@
 """User accounts: passwords, authentication, session versions."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -77,7 +79,17 @@ def create_user(session: Session, email: str, password: str, full_name: str, rol
     return user
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def shared_demo_account(user: User, settings: Mapping) -> bool:
+    """In demo mode the demo accounts are shared by a whole webinar: nobody may lock them out."""
+    from services.demo import DEMO_ACCOUNTS
+
+    return bool(settings.get("DEMO")) and user.email in {a.email for a in DEMO_ACCOUNTS}
+
+
+def change_password(user: User, current: str, new: str, settings: Mapping | None = None) -> None:
+    if settings is not None and shared_demo_account(user, settings):
+        raise PasswordError("Compte de démonstration partagé : son mot de passe ne change pas, "
+                            "pour que chacun puisse s'y connecter.")
     if not check_password_hash(user.password_hash, current):
         raise PasswordError("Le mot de passe actuel est incorrect.")
     check_password_strength(new, [user.email, user.full_name])

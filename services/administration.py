@@ -119,10 +119,14 @@ def search_users(session: Session, search: str | None = None, limit: int = 200) 
     return list(session.scalars(query))
 
 
-def set_user_enabled(session: Session, admin: User, user: User, enabled: bool) -> None:
+def set_user_enabled(session: Session, admin: User, user: User, enabled: bool,
+                     settings: Mapping | None = None) -> None:
     """Disabling an account ends every session it has open, at their next request."""
     if user.id == admin.id:
         raise AdminError(None, "Vous ne pouvez pas désactiver votre propre compte.")
+    if not enabled and settings is not None and accounts.shared_demo_account(user, settings):
+        raise AdminError(None, "Compte de démonstration partagé : il reste actif pendant la "
+                               "démonstration.")
     user.is_enabled = enabled
     if not enabled:
         accounts.end_sessions(user)

@@ -170,7 +170,8 @@ def users():
 def user_action(user_id: int, action: str):
     user = _get(User, user_id)
     try:
-        administration.set_user_enabled(db.session, current_user, user, action == "activer")
+        administration.set_user_enabled(db.session, current_user, user, action == "activer",
+                                        current_app.config)
     except administration.AdminError as exc:
         db.session.rollback()
         flash(str(exc), "error")

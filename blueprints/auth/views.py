@@ -107,7 +107,8 @@ def account():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.change_password(current_user, form.current.data, form.new.data)
+            accounts.change_password(current_user, form.current.data, form.new.data,
+                                     current_app.config)
         except accounts.PasswordError as exc:
             field = form.current if "actuel" in str(exc) else form.new
             field.errors.append(str(exc))

@@ -120,6 +120,19 @@ def test_admin_cannot_disable_themselves(client, login_as, app):
         assert db.session.get(User, uid).is_enabled
 
 
+@pytest.mark.parametrize("app_config", [{"DEMO": True}])
+def test_in_demo_mode_the_shared_demo_accounts_cannot_be_disabled(client, login_as, app,
+                                                                  app_config):
+    with app.app_context():
+        uid = db.session.scalar(select(User.id).where(User.email == "greffe@demo.test"))
+    login_as("admin@demo.test")
+    response = client.post(f"/administration/utilisateurs/{uid}/desactiver",
+                           follow_redirects=True)
+    assert "Compte de démonstration partagé" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, uid).is_enabled
+
+
 def test_new_tariff_closes_the_previous_one_and_never_changes_sent_memoires(client, login_as,
                                                                             app):
     with app.app_context():

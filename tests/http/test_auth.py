@@ -210,3 +210,15 @@ def test_demo_accounts_are_listed_only_in_demo_mode(app, client):
     app.config["DEMO"] = True
     page = client.get("/connexion").get_data(as_text=True)
     assert "Comptes de démonstration" in page and "greffe@demo.test" in page
+
+
+@pytest.mark.parametrize("app_config", [{"DEMO": True}])
+def test_in_demo_mode_a_shared_demo_account_keeps_its_password(client, login_as, app, app_config):
+    login_as(PROVIDER)
+    new = "cheval agrafe batterie correcte"
+    response = client.post("/mon-compte", data={"current": DEMO_PASSWORD, "new": new,
+                                                 "confirm": new})
+    assert response.status_code == 422
+    assert "Compte de démonstration partagé" in response.get_data(as_text=True)
+    client.post("/deconnexion")
+    assert login_as(PROVIDER).status_code == 303
