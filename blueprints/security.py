@@ -77,6 +77,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         amount=formatting.amount, money=formatting.money, number=formatting.number,
         day=formatting.day, long_day=formatting.long_day, moment=formatting.moment,
+        nonbreaking=formatting.nonbreaking,
     )
 
 

@@ -1,6 +1,7 @@
 """French display of numbers, amounts and dates (Babel)."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -54,3 +55,9 @@ def moment(value: datetime | None) -> str:
     aware = value.replace(tzinfo=ZoneInfo("UTC")) if value.tzinfo is None else value
     return format_datetime(aware, format="dd/MM/yyyy HH:mm", tzinfo=ZoneInfo("Europe/Paris"),
                            locale=LOCALE)
+
+
+def nonbreaking(text: str) -> str:
+    """Typography of running text: « 375 000 € » never breaks inside the number or before €/%."""
+    text = re.sub(r"(?<=\d) (?=\d{3}\b)", "\u202f", text)
+    return re.sub(r" (?=[€%])", "\u00a0", text)

@@ -425,11 +425,11 @@ def _line_choices(form: LineForm, memoire) -> None:
     types.sort(key=lambda t: categorie not in (t.categories or "").split(";"))
     form.type_code.choices = {"": "Sélectionner un type", **{t.code: t.libelle for t in types}}
     if memoire.vat_type == memoires.EXONERE:
-        form.taux_tva.choices = {"0": "0 (Exonéré)"}
+        form.taux_tva.choices = {"0": "0 % (Exonéré)"}
         form.taux_tva.data = "0"
     else:
         rates = sorted(active_vat_rates(db.session, date.today()), reverse=True)
-        form.taux_tva.choices = {"": "Choisir", **{rate_value(r): number(r) for r in rates}}
+        form.taux_tva.choices = {"": "Choisir", **{rate_value(r): f"{number(r)} %" for r in rates}}
 
 
 def _prefill_tariff(form: LineForm) -> bool:

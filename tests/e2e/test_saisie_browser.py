@@ -57,7 +57,7 @@ def test_webinar_header_then_two_lines(request, live_server, login_page, axe, js
     # Line 1: the webinar's 1 × 150,00 at 5,5 %.
     page.get_by_role("button", name="Ajouter ligne de prestation").click()
     expect(page.get_by_role("heading", name="Saisie d'une ligne de prestation")).to_be_visible()
-    _fill_line(page, "20190XX", "Autres (préciser)", "1", "150", "5,5", js)
+    _fill_line(page, "20190XX", "Autres (préciser)", "1", "150", "5,5 %", js)
     if js:  # the server recomputes while the user types
         expect(page.locator("#line-amounts")).to_contain_text("158,25")
     assert axe(page) == []
@@ -70,7 +70,7 @@ def test_webinar_header_then_two_lines(request, live_server, login_page, axe, js
     # Line 2: Traduction orale, 3 h; with JS the regulated tariff is pre-filled.
     page.get_by_role("button", name="Ajouter ligne de prestation").click()
     _fill_line(page, "2019/00", "Traduction orale (interprétariat)", "3",
-               None if js else "30", "20", js)
+               None if js else "30", "20 %", js)
     if js:
         expect(page.get_by_label("Tarif de la prestation HT")).to_have_value("30,00")
         expect(page.locator("#tarif-hint")).to_contain_text("A. 43-7 CPP")
@@ -106,7 +106,7 @@ def test_saisie_page_and_fragments_fit_the_byte_budgets(page, live_server, login
     page.get_by_role("button", name="Ajouter ligne de prestation").click()
     form = page.locator("#line-form")
     expect(form.get_by_label("N° d'affaire")).to_be_visible()
-    _fill_line(page, "X1", "Traduction orale (interprétariat)", "2", None, "20", True)
+    _fill_line(page, "X1", "Traduction orale (interprétariat)", "2", None, "20 %", True)
     expect(page.locator("#line-amounts")).to_contain_text("72,00")
     page.get_by_role("button", name="Valider et fermer").click()
     expect(page.locator("#lines tbody tr")).to_have_count(2)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from extensions import db
 from models import Certificate, Counter, Memoire
 from services import lifecycle, submission
+from services.formatting import nonbreaking
 from tests.envoi_helpers import make_draft
 
 PROVIDER = "interprete@demo.test"
@@ -64,7 +65,8 @@ def test_validate_shows_the_honour_statement_dialog_in_place(client, login_as, d
     assert response.status_code == 200 and "<html" not in body
     assert "<dialog data-open" in body and "Confirmation d'envoi" in body
     for paragraph in submission.HONOUR_STATEMENT:
-        assert paragraph.replace("'", "&#39;") in body
+        assert nonbreaking(paragraph).replace("'", "&#39;") in body
+    assert "375\u202f000\u00a0€" in body  # the amount never breaks across lines
     assert ">Annuler</a>" in body and "Confirmer et envoyer" in body
     assert 'name="version" type="hidden"' in body
 
