@@ -188,6 +188,10 @@ class FraisDiversItem(db.Model):
 
     line: Mapped[PrestationLine] = relationship(back_populates="frais")
 
+    @property
+    def nature_label(self) -> str:
+        return FRAIS_NATURES.get(self.nature, self.nature)
+
 
 class Attachment(db.Model):
     """A pièce jointe: on a mémoire (optionally one of its lines) or in a structure's library."""

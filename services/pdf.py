@@ -10,10 +10,11 @@ import io
 import segno
 from fpdf import FPDF
 
-from models import Certificate, Memoire
+from models import Certificate, Memoire, PrestationLine
 from models.organisation import VAT_TYPES
 from services import formatting, lifecycle
 from services.memoires import amounts as memoire_amounts
+from services.money import LineAmounts
 
 _REPLACEMENTS = {
     "\u202f": " ", "\u00a0": " ", "\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"',
@@ -59,6 +60,19 @@ class Document(FPDF):
             self.set_font("Helvetica", "", 9)
             self.multi_cell(0, 5.5, _latin1(value), new_x="LMARGIN", new_y="NEXT")
 
+    def line_table(self, headings: list[str], rows: list[tuple[list[str], list[str]]],
+                   widths: list[float]) -> None:
+        """A table whose rows each carry full-width sub-rows (the detail of the amounts)."""
+        self.set_font("Helvetica", "", 8)
+        with super().table(col_widths=widths, text_align="LEFT", line_height=4.5,
+                           first_row_as_headings=True) as table:
+            table.row([_latin1(h) for h in headings])
+            for cells, details in rows:
+                table.row([_latin1(cell) for cell in cells])
+                for detail in details:
+                    table.row().cell(_latin1(detail), colspan=len(widths))
+        self.ln(2)
+
     def table(self, headings: list[str], rows: list[list[str]], widths: list[float]) -> None:
         self.set_font("Helvetica", "", 8)
         with super().table(col_widths=widths, text_align="LEFT", line_height=4.5,
@@ -67,6 +81,27 @@ class Document(FPDF):
             for row in rows:
                 table.row([_latin1(cell) for cell in row])
         self.ln(2)
+
+
+def line_detail_rows(line: PrestationLine, amounts: LineAmounts, devise: str) -> list[str]:
+    """The sub-rows of a line: how its amounts are made (REFERENCE.md §3.1) and its bordereau."""
+    def money(value) -> str:
+        return formatting.money(value, devise)
+
+    rows = [
+        f"Montant de la prestation HT : {formatting.number(line.quantite)} × "
+        f"{formatting.amount(line.tarif_ht)} = {money(amounts.montant_prestation_ht)} ; "
+        f"Frais divers : {money(line.frais_divers)} ; Remise : {money(line.remise)} ; "
+        f"Montant total HT : {money(amounts.montant_total_ht)} ; "
+        f"Taux TVA : {formatting.number(line.taux_tva)} % (TVA {money(amounts.tva)}) ; "
+        f"Débours (non soumis à la TVA) : {money(line.debours)} ; "
+        f"Montant TTC : {money(amounts.ttc)}"
+    ]
+    rows += [f"Bordereau des frais divers - {formatting.day(item.date)}, "
+             f"{item.nature_label}, quantité "
+             f"{formatting.number(item.quantite)}, montant total {money(item.montant)}"
+             for item in line.frais]
+    return rows
 
 
 def qr_png(url: str) -> bytes:
@@ -135,13 +170,14 @@ def memoire_pdf(memoire: Memoire) -> bytes:
     ])
     pdf.ln(2)
     pdf.heading("Lignes de prestation", 11)
-    pdf.table(
+    pdf.line_table(
         ["N°", "N° d'affaire", "Date de la réquisition", "Autorité requérante", "Type prestation",
          "Date de prestation", "Quantité", "Tarif HT", "TVA", "Montant TTC"],
-        [[str(index), line.numero_affaire, formatting.day(line.date_requisition),
-          line.autorite.libelle, line.type_prestation.libelle, formatting.day(line.date_prestation),
-          formatting.number(line.quantite), formatting.amount(line.tarif_ht),
-          f"{formatting.number(line.taux_tva)} %", formatting.amount(amounts.ttc)]
+        [([str(index), line.numero_affaire, formatting.day(line.date_requisition),
+           line.autorite.libelle, line.type_prestation.libelle,
+           formatting.day(line.date_prestation), formatting.number(line.quantite),
+           formatting.amount(line.tarif_ht), f"{formatting.number(line.taux_tva)} %",
+           formatting.amount(amounts.ttc)], line_detail_rows(line, amounts, devise))
          for index, (line, amounts) in enumerate(zip(memoire.lines, per_line), start=1)],
         [8, 20, 18, 24, 36, 18, 14, 16, 12, 18],
     )

@@ -21,7 +21,7 @@ def deliver(session: Session, memoire: Memoire, settings: Mapping | None = None,
     """The move itself and its notifications, in the caller's transaction (no commit)."""
     transition = lifecycle.record(
         session, memoire, lifecycle.MIS_A_DISPOSITION, None,
-        reason=f"Transmis à {memoire.juridiction.code} - {memoire.juridiction.nom}",
+        reason=f"Transmis à {memoire.juridiction.nom}",
         role=lifecycle.SYSTEM, at=now)
     session.flush()
     created = notifications.notify(

@@ -111,3 +111,41 @@ def test_refusal_duplication_resend_certification_payment(request, app, live_ser
     expect(panel.get_by_text("DSJ-2025-77").first).to_be_visible()
     expect(panel.get_by_role("row")).to_have_count(6)  # header + 5 transitions
     audit(page)
+
+
+def test_court_and_provider_see_every_amount_of_a_line(page, app, live_server, login_page, axe):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from services import memoires
+    from tests.lifecycle_support import draft, send, user
+
+    with app.app_context():
+        memoire = draft()
+        today = date.today()
+        memoires.add_line(db.session, user(INTERPRETE), memoire, memoires.LineData(
+            numero_affaire="2025/FRAIS", date_requisition=today - timedelta(days=4),
+            autorite_code="OPJ", type_code="TRAD_ORALE", date_prestation=today - timedelta(days=3),
+            quantite=Decimal("3"), tarif_ht=Decimal("30.00"), taux_tva=Decimal("20"),
+            debours=Decimal("5.00"), frais=[memoires.FraisData(
+                today - timedelta(days=3), "kilometres", Decimal("24"), Decimal("12.00"))]))
+        db.session.commit()
+        memoire_id = send(memoire).id
+        db.session.remove()
+
+    login_page(page, live_server, GREFFE)
+    page.goto(f"{live_server}/juridiction/memoires/{memoire_id}")
+    bordereau = page.get_by_role("table", name="Bordereau des frais divers de la ligne 2")
+    expect(bordereau).to_be_visible()  # open: the line has other amounts
+    expect(bordereau.get_by_role("cell", name="Kilomètres")).to_be_visible()
+    expect(page.get_by_text("Non attribué")).to_be_visible()
+    assert axe(page) == []
+    _logout(page)
+
+    login_page(page, live_server, INTERPRETE)
+    page.goto(f"{live_server}/memoires/{memoire_id}")
+    expect(bordereau).to_be_hidden()
+    page.get_by_text("Détail des montants de la ligne 2").click()
+    expect(bordereau.get_by_role("cell", name="12,00 EUR").first).to_be_visible()
+    expect(page.get_by_text("3 × 30,00 = 90,00")).to_be_visible()
+    assert axe(page) == []

@@ -197,6 +197,64 @@ def test_agent_page_shows_data_checklist_attachments_and_actions(app, client, lo
     assert download.headers["Content-Disposition"].startswith("attachment")
 
 
+def _received_with_other_amounts(app) -> int:
+    """The worked example of REFERENCE.md §3.1 with a bordereau: 3 × 30,00 = 90,00 HT, frais
+    divers 12,00 (24 km) + 0,90 (affranchissement), débours 5,00, remise 2,00, TVA 20 %."""
+    from datetime import timedelta
+
+    from services import memoires
+    from tests.lifecycle_support import draft, send, user
+
+    with app.app_context():
+        memoire = draft()
+        today = date.today()
+        memoires.add_line(db.session, user(INTERPRETE), memoire, memoires.LineData(
+            numero_affaire="2025/FRAIS", date_requisition=today - timedelta(days=4),
+            autorite_code="OPJ", type_code="TRAD_ORALE", date_prestation=today - timedelta(days=3),
+            quantite=Decimal("3"), tarif_ht=Decimal("30.00"), taux_tva=Decimal("20"),
+            debours=Decimal("5.00"), remise=Decimal("2.00"), frais=[
+                memoires.FraisData(today - timedelta(days=3), "kilometres", Decimal("24"),
+                                   Decimal("12.00")),
+                memoires.FraisData(today - timedelta(days=3), "affranchissement", Decimal("1"),
+                                   Decimal("0.90"))]))
+        db.session.commit()
+        return send(memoire).id
+
+
+def _assert_other_amounts_itemised(page: str) -> None:
+    text = html.unescape(page)
+    assert "Détail des montants de la ligne 2 (frais divers, débours, remise)" in text
+    assert "3 × 30,00 = 90,00\u202fEUR" in text or "3 × 30,00 = 90,00 EUR" in text
+    for expected in ("<dt>Frais divers</dt><dd class=\"num\">12,90", "<dt>Remise</dt>",
+                     "− 2,00", "<dt>Montant total HT</dt><dd class=\"num\">100,90",
+                     "20 % (TVA 20,18", "<dt>Débours (non soumis à la TVA)</dt><dd class=\"num\">5,00",
+                     "<dt>Montant TTC</dt><dd class=\"num\"><strong>126,08",
+                     "Bordereau des frais divers de la ligne 2", "Montant total</th>",
+                     "<td>Kilomètres</td><td class=\"num\">24</td><td class=\"num\">12,00",
+                     "<td>Affranchissement</td><td class=\"num\">1</td><td class=\"num\">0,90"):
+        assert expected in text, expected
+
+
+def test_court_page_itemises_frais_divers_debours_remise_and_the_bordereau(app, client,
+                                                                           login_as):
+    memoire_id = _received_with_other_amounts(app)
+    login_as(GREFFE)
+    page = client.get(f"/juridiction/memoires/{memoire_id}").get_data(as_text=True)
+    _assert_other_amounts_itemised(page)
+    assert '<details class="line-details" open>' in page  # the line with other amounts
+    assert "<dt>Attribué à</dt><dd>Non attribué</dd>" in page
+    assert "Transmis à Tribunal judiciaire de Paris" in html.unescape(page)
+    assert "tj75056" not in page
+
+
+def test_provider_read_only_view_itemises_the_same_amounts(app, client, login_as):
+    memoire_id = _received_with_other_amounts(app)
+    login_as(INTERPRETE)
+    page = client.get(f"/memoires/{memoire_id}").get_data(as_text=True)
+    assert "Saisie autres montants" in page
+    _assert_other_amounts_itemised(page)
+
+
 def test_refuse_needs_a_reason_422_keeps_the_text(app, client, login_as):
     with app.app_context():
         memoire = in_state("A_CONTROLER")

@@ -1,4 +1,5 @@
 """« Saisir mémoire » over HTTP: page vs htmx fragment, PRG without JS, 422 in French, rights."""
+import re
 from datetime import date, timedelta
 from decimal import Decimal as D
 
@@ -261,6 +262,18 @@ def test_bordereau_rows_fill_frais_divers_read_only(client, provider, ids, app):
         line = db.session.scalar(select(PrestationLine).where(
             PrestationLine.numero_affaire == "BORD"))
         assert line.frais_divers == D("12.40") and len(line.frais) == 2
+
+
+def test_bordereau_says_the_montant_is_the_row_total_with_a_linked_hint(client, provider, ids):
+    draft = ids["drafts"][0]
+    body = client.post(f"/memoires/{draft}/lignes", headers=HX,
+                       data=_line(action="ajouter_frais")).get_data(as_text=True)
+    assert '<th scope="col">Montant total</th>' in body
+    assert '<small id="frais-aide">Quantité : nombre de kilomètres' in body
+    assert "Montant total : la somme payée pour ce frais" in body
+    assert '<table aria-describedby="frais-aide">' in body
+    assert re.search(r'<input[^>]*aria-describedby="frais-aide"[^>]*name="frais-0-montant"', body)
+    assert re.search(r'<input[^>]*aria-describedby="frais-aide"[^>]*name="frais-0-quantite"', body)
 
 
 def test_edit_and_delete_a_line_in_place(client, provider, ids, app):

@@ -174,7 +174,7 @@ def test_transmission_delivers_pending_memoires_as_the_system(app):
         last = memoire.transitions[-1]
         assert (memoire.status, memoire.court_step) == (lifecycle.MIS_A_DISPOSITION,
                                                         lifecycle.A_CONTROLER)
-        assert last.actor_id is None and "tj75056" in last.reason
+        assert last.actor_id is None and last.reason == "Transmis à Tribunal judiciaire de Paris"
         assert transmission.transmit(db.session, memoire) is False  # nothing more to do
         greffe = user(GREFFE)
         assert db.session.scalar(select(func.count(Notification.id)).where(
