@@ -282,39 +282,101 @@ class BankAccountData:
     rib_data: bytes
 
 
-def create_bank_account(session: Session, structure: Structure, data: BankAccountData,
-                        max_bytes: int) -> BankAccount:
-    """« Créer une coordonnée bancaire »: IBAN parts, BIC and the RIB file, all checked."""
+class BankAccountInvalid(OrganisationError):
+    """Every refused field of « Créer une coordonnée bancaire » at once ({field: message});
+    `rib` is the RIB file when it passed its checks, so the caller can keep it."""
+
+    def __init__(self, errors: dict[str, str], rib: attachments.ValidatedFile | None):
+        field, message = next(iter(errors.items()))
+        super().__init__(field, message)
+        self.errors = errors
+        self.rib = rib
+
+
+@dataclass(frozen=True)
+class CheckedBankAccount:
+    structure: Structure
+    nom: str
+    affactureur: str | None
+    type: str
+    parts: identifiers.IbanParts
+    bic: str
+    information: str
+    rib: attachments.ValidatedFile
+
+
+def check_bank_account(session: Session, structure: Structure | None, data: BankAccountData,
+                       max_bytes: int) -> CheckedBankAccount:
+    """Check every field in one pass (the user sees all the problems at once); `structure` is
+    None when the chosen structure may not be modified. Raises BankAccountInvalid."""
+    errors: dict[str, str] = {}
+    if structure is None:
+        errors["structure_id"] = "Choisissez une structure que vous pouvez modifier."
     nom = (data.nom or "").strip()
     if not nom:
-        raise OrganisationError("nom", "Saisissez le nom de la coordonnée bancaire.")
+        errors["nom"] = "Saisissez le nom de la coordonnée bancaire."
     if data.type not in BANK_ACCOUNT_TYPES:
-        raise OrganisationError("type", "Choisissez le type.")
+        errors["type"] = "Choisissez le type."
     if not (data.information or "").strip():
-        raise OrganisationError("information", "Saisissez une information (ex. compte "
-                                               "professionnel, banque et agence).")
+        errors["information"] = ("Saisissez une information (ex. compte professionnel, banque "
+                                 "et agence).")
+    parts = bic = rib = None
     try:
         parts = identifiers.check_iban_parts(data.pays, data.cle_iban, data.bban)
     except IdentifierError as exc:
-        field = {"pays": "pays", "cle": "cle_iban"}.get(exc.part, "bban")
-        raise OrganisationError(field, str(exc)) from None
+        errors[{"pays": "pays", "cle": "cle_iban"}.get(exc.part, "bban")] = str(exc)
     try:
         bic = identifiers.check_bic(data.bic)
-        identifiers.check_bic_country(bic, parts.country)
+        if parts is not None:
+            identifiers.check_bic_country(bic, parts.country)
     except IdentifierError as exc:
-        raise OrganisationError("bic", str(exc)) from None
+        errors["bic"] = str(exc)
     if not data.rib_data:
-        raise OrganisationError("piece_jointe", "Joignez le RIB (pièce jointe obligatoire).")
-    try:
-        checked = attachments.validate_upload(data.rib_filename, data.rib_data, max_bytes)
-    except attachments.UploadError as exc:
-        raise OrganisationError("piece_jointe", str(exc)) from None
-    stored = storage.store(session, checked.data, checked.mime)
+        errors["piece_jointe"] = "Joignez le RIB (pièce jointe obligatoire)."
+    else:
+        try:
+            rib = attachments.validate_upload(data.rib_filename, data.rib_data, max_bytes)
+        except attachments.UploadError as exc:
+            errors["piece_jointe"] = str(exc)
+    if parts is not None and structure is not None:
+        twin = _active_account_with_iban(session, structure, parts.iban)
+        if twin is not None:
+            errors["bban"] = (f"Cet IBAN est déjà celui de la coordonnée bancaire active "
+                              f"« {twin.nom} » de la structure : utilisez-la, ou désactivez-la "
+                              "avant d'en créer une nouvelle.")
+    if errors:
+        raise BankAccountInvalid(errors, rib)
+    return CheckedBankAccount(
+        structure=structure, nom=nom[:100], affactureur=(data.affactureur or "").strip() or None,
+        type=data.type, parts=parts, bic=bic, information=data.information.strip(), rib=rib)
+
+
+def _active_account_with_iban(session: Session, structure: Structure,
+                              iban: str) -> BankAccount | None:
+    return session.scalar(select(BankAccount).where(
+        BankAccount.structure_id == structure.id, BankAccount.iban == iban,
+        BankAccount.is_active.is_(True)).limit(1))
+
+
+def keep_rib(session: Session, rib: attachments.ValidatedFile) -> str:
+    """Store a checked RIB not yet used by an account (the rest of the form was refused), so the
+    user need not choose it again. Returns its sha256; the caller binds it to the user."""
+    return storage.store(session, rib.data, rib.mime).sha256
+
+
+def create_bank_account(session: Session, structure: Structure | None, data: BankAccountData,
+                        max_bytes: int) -> BankAccount:
+    """« Créer une coordonnée bancaire »: IBAN parts, BIC and the RIB file, all checked."""
+    return add_bank_account(session, check_bank_account(session, structure, data, max_bytes))
+
+
+def add_bank_account(session: Session, checked: CheckedBankAccount) -> BankAccount:
+    stored = storage.store(session, checked.rib.data, checked.rib.mime)
     account = BankAccount(
-        structure_id=structure.id, nom=nom[:100],
-        affactureur=(data.affactureur or "").strip() or None, type=data.type,
-        pays=parts.country, iban=parts.iban, bic=bic, information=data.information.strip(),
-        rib_sha256=stored.sha256, rib_filename=checked.safe_name,
+        structure_id=checked.structure.id, nom=checked.nom, affactureur=checked.affactureur,
+        type=checked.type, pays=checked.parts.country, iban=checked.parts.iban, bic=checked.bic,
+        information=checked.information, rib_sha256=stored.sha256,
+        rib_filename=checked.rib.safe_name,
     )
     session.add(account)
     session.flush()

@@ -59,6 +59,16 @@ AIDE_SAISIE = (
 )
 
 
+class RequiredMark:
+    """Marks a field required (asterisk, `required`) whose presence the service checks: a RIB
+    already joined after a refused submission counts as the file."""
+
+    field_flags = {"required": True}
+
+    def __call__(self, form, field) -> None:
+        return None
+
+
 class BankAccountForm(BaseForm):
     nom = StringField("Nom de coordonnée bancaire", validators=[
         InputRequired("Saisissez le nom de la coordonnée bancaire."), Length(max=100)])
@@ -73,13 +83,14 @@ class BankAccountForm(BaseForm):
                                    "numéro de compte et clé RIB.",
                        validators=[InputRequired("Saisissez l'identification nationale du "
                                                  "compte."), Length(max=30)])
-    cle_iban = StringField("clé IBAN", description="2 caractères.", validators=[
+    cle_iban = StringField("Clé IBAN", description="2 caractères.", validators=[
         InputRequired("Saisissez la clé IBAN."), Length(max=4)])
     bic = StringField("BIC ou SWIFT", description="8 à 11 caractères alphanumériques.",
                       validators=[InputRequired("Saisissez le BIC ou SWIFT."), Length(max=15)])
     information = TextAreaField("Information", validators=[
         InputRequired("Saisissez une information."), Length(max=1000)])
-    piece_jointe = FileField("Pièce jointe", description="Le RIB : PDF, JPEG, PNG ou TIFF.")
+    piece_jointe = FileField("Pièce jointe", description="Le RIB : PDF, JPEG, PNG ou TIFF.",
+                             validators=[RequiredMark()])
 
 
 class DocumentForm(BaseForm):

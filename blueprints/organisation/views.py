@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from blueprints.files import send_stored
 from blueprints.forms import as_choices, field_error
@@ -214,37 +215,87 @@ def _bank_form(structure, formdata=None) -> BankAccountForm:
 @bp.route("/structure/<int:structure_id>/coordonnees-bancaires/nouvelle",
           methods=["GET", "POST"])
 def new_bank_account(structure_id: int):
-    """« Créer une coordonnée bancaire »."""
+    """« Créer une coordonnée bancaire »: every error at once, the RIB kept across a refusal."""
     structure = _structure(structure_id, WRITE)
     if request.method == "GET":
         return render("organisation/bank_account_form.html", structure=structure,
-                      form=_bank_form(structure), aide=AIDE_SAISIE)
+                      form=_bank_form(structure), aide=AIDE_SAISIE, rib_kept=None)
     form = _bank_form(structure, request.form)
+    form_ok = form.validate()
+    owner = _write_structure_or_none(form.structure_id.data)
     upload = request.files.get("piece_jointe")
-    if form.validate():
-        owner = _write_structure_or_none(form.structure_id.data)
-        data = organisation.BankAccountData(
-            nom=form.nom.data, affactureur=form.affactureur.data, type=form.type.data,
-            pays=form.pays.data, bban=form.bban.data, cle_iban=form.cle_iban.data,
-            bic=form.bic.data, information=form.information.data,
-            rib_filename=upload.filename if upload else "",
-            rib_data=upload.read() if upload else b"")
-        try:
-            if owner is None:
-                raise organisation.OrganisationError("structure_id", "Choisissez une structure "
-                                                                     "que vous pouvez modifier.")
-            account = organisation.create_bank_account(
-                db.session, owner, data, current_app.config["ATTACHMENT_MAX_BYTES"])
-        except organisation.OrganisationError as exc:
-            db.session.rollback()
-            field_error(form, exc, "bban")
-        else:
-            db.session.commit()
-            flash(f"La coordonnée bancaire « {account.nom} » est créée.", "success")
-            return client_redirect(url_for("organisation.bank_accounts",
-                                           structure_id=account.structure_id))
+    kept = _kept_rib(request.form.get("rib_token"))
+    if upload and upload.filename:
+        rib_filename, rib_data = upload.filename, upload.read()
+    elif kept is not None:
+        rib_filename, rib_data = kept.name, kept.stored.data
+    else:
+        rib_filename, rib_data = "", b""
+    data = organisation.BankAccountData(
+        nom=form.nom.data, affactureur=form.affactureur.data, type=form.type.data,
+        pays=form.pays.data, bban=form.bban.data, cle_iban=form.cle_iban.data,
+        bic=form.bic.data, information=form.information.data,
+        rib_filename=rib_filename, rib_data=rib_data)
+    try:
+        checked = organisation.check_bank_account(
+            db.session, owner, data, current_app.config["ATTACHMENT_MAX_BYTES"])
+    except organisation.BankAccountInvalid as exc:
+        checked, rib = None, exc.rib
+        for name, message in exc.errors.items():
+            if not getattr(form, name).errors:  # the form's own message already says it
+                getattr(form, name).errors = list(getattr(form, name).errors) + [message]
+    else:
+        rib = checked.rib
+    if form_ok and checked is not None:
+        account = organisation.add_bank_account(db.session, checked)
+        db.session.commit()
+        flash(f"La coordonnée bancaire « {account.nom} » est créée.", "success")
+        return client_redirect(url_for("organisation.bank_accounts",
+                                       structure_id=account.structure_id))
+    db.session.rollback()
+    if rib is not None:
+        kept = _KeptRib(organisation.keep_rib(db.session, rib), rib.safe_name)
+        db.session.commit()
     return render("organisation/bank_account_form.html", "bank_form", 422, structure=structure,
-                  form=form, aide=AIDE_SAISIE)
+                  form=form, aide=AIDE_SAISIE, rib_kept=_rib_for_form(form, kept))
+
+
+class _KeptRib:
+    """A checked RIB stored while the rest of the form is corrected (« RIB déjà joint »)."""
+
+    def __init__(self, sha256: str, name: str, stored: StoredFile | None = None):
+        self.sha256, self.name, self.stored = sha256, name, stored
+
+
+# A signed reference bound to the user: nobody else can attach the file, nor guess it.
+_RIB_SALT = "organisation.rib-deja-joint"
+_RIB_MAX_AGE = 4 * 3600
+
+
+def _rib_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=_RIB_SALT)
+
+
+def _kept_rib(token: str | None) -> _KeptRib | None:
+    if not token:
+        return None
+    try:
+        payload = _rib_signer().loads(token, max_age=_RIB_MAX_AGE)
+    except BadSignature:  # also expired
+        return None
+    if not isinstance(payload, dict) or payload.get("u") != current_user.id:
+        return None
+    stored = db.session.get(StoredFile, str(payload.get("f")))
+    return _KeptRib(stored.sha256, str(payload.get("n")), stored) if stored else None
+
+
+def _rib_for_form(form: BankAccountForm, kept: _KeptRib | None) -> dict | None:
+    """What the form shows and carries for a kept RIB; the file input is then optional."""
+    if kept is None:
+        return None
+    form.piece_jointe.flags.required = False
+    token = _rib_signer().dumps({"u": current_user.id, "f": kept.sha256, "n": kept.name})
+    return {"name": kept.name, "token": token}
 
 
 def _write_structure_or_none(structure_id):

@@ -1,7 +1,9 @@
 """« Ma structure »: Gérer une structure, services, coordonnées bancaires, documents; rights."""
 from __future__ import annotations
 
+import html
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
@@ -10,6 +12,7 @@ from extensions import db
 from models import Attachment, BankAccount, Memoire, Service, Structure
 from services import lifecycle
 from services.demo import rib_pdf
+from tests.conftest import login
 
 CABINET = "81234567600017"
 
@@ -82,7 +85,7 @@ def test_consultation_reads_but_cannot_write(client, login_as, cabinet_id, app):
     assert "FR76 3000 6000 0112 3456 7890 189" not in accounts
     assert "Créer une coordonnée bancaire" not in accounts
     with app.app_context():
-        assert db.session.get(Structure, cabinet_id).regime == "COSP"
+        assert db.session.get(Structure, cabinet_id).regime == "INDEPENDANT"
         assert db.session.scalar(select(func.count(Service.id)).where(
             Service.structure_id == cabinet_id)) == 2
 
@@ -147,9 +150,9 @@ def test_service_used_by_a_sent_memoire_is_deactivated_never_deleted(client, log
 
 def bank_form(structure_id, **overrides):
     data = {"nom": "Compte secondaire", "structure_id": str(structure_id), "affactureur": "",
-            "type": "IBAN", "pays": "FR", "bban": "30006000011234567890189", "cle_iban": "76",
+            "type": "IBAN", "pays": "FR", "bban": "30004000031234567890143", "cle_iban": "76",
             "bic": "AGRIFRPP", "information": "Compte de la société",
-            "piece_jointe": (io.BytesIO(rib_pdf("Cabinet", "FR7630006000011234567890189", "AGRIFRPP")), "rib.pdf")}
+            "piece_jointe": (io.BytesIO(rib_pdf("Cabinet", "FR7630004000031234567890143", "AGRIFRPP")), "rib.pdf")}
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -173,7 +176,7 @@ def test_create_bank_account_with_its_rib(client, login_as, cabinet_id, app):
     with app.app_context():
         account = db.session.scalar(select(BankAccount).where(
             BankAccount.nom == "Compte secondaire"))
-        assert account.iban == "FR7630006000011234567890189" and account.rib_sha256
+        assert account.iban == "FR7630004000031234567890143" and account.rib_sha256
         account_id = account.id
     rib = client.get(f"/structure/{cabinet_id}/coordonnees-bancaires/{account_id}/rib")
     assert rib.status_code == 200 and rib.data.startswith(b"%PDF")
@@ -203,6 +206,112 @@ def test_bank_account_errors_say_which_part_is_wrong(client, login_as, cabinet_i
     assert message in page
     assert "Compte de la société" in page  # kept
     assert _count(app, BankAccount) == before
+
+
+def _error_of(page: str, field: str) -> str:
+    start = page.index(f'id="{field}-erreur"')
+    return page[start:page.index("</small>", start)]
+
+
+def _rib_token(page: str) -> str:
+    match = re.search(r'name="rib_token" value="([^"]+)"', page)
+    assert match, "the valid RIB is kept in the form"
+    return html.unescape(match.group(1))
+
+
+def test_every_bank_account_error_is_shown_at_once_next_to_its_field(client, login_as,
+                                                                     cabinet_id, app):
+    login_as("interprete@demo.test")
+    response = client.post(
+        f"/structure/{cabinet_id}/coordonnees-bancaires/nouvelle",
+        data=bank_form(cabinet_id, nom="", information="", cle_iban="12",
+                       bic="AGRIFRP", piece_jointe=None),
+        content_type="multipart/form-data")
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "nom de la coordonnée" in _error_of(page, "nom")
+    assert "Saisissez une information" in _error_of(page, "information")
+    assert "clé IBAN ne correspond pas" in _error_of(page, "cle_iban")
+    assert "8 ou 11" in _error_of(page, "bic")
+    assert "Joignez le RIB" in _error_of(page, "piece_jointe")
+    assert 'id="bban-erreur"' not in page
+
+
+def test_bank_account_form_marks_the_rib_required_and_labels_the_iban_key(client, login_as,
+                                                                          cabinet_id):
+    login_as("interprete@demo.test")
+    page = client.get(f"/structure/{cabinet_id}/coordonnees-bancaires/nouvelle").get_data(
+        as_text=True)
+    assert '<label for="cle_iban">Clé IBAN <span aria-hidden="true">*</span>' in page
+    assert '<label for="piece_jointe">Pièce jointe <span aria-hidden="true">*</span>' in page
+    assert re.search(r'<input[^>]*id="piece_jointe"[^>]*required', page)
+
+
+def test_valid_rib_is_kept_after_a_refusal_and_used_on_resubmit(client, login_as, cabinet_id,
+                                                                app):
+    login_as("interprete@demo.test")
+    url = f"/structure/{cabinet_id}/coordonnees-bancaires/nouvelle"
+    refused = client.post(url, data=bank_form(cabinet_id, cle_iban="77"),
+                          content_type="multipart/form-data", headers={"HX-Request": "true"})
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert "RIB déjà joint : <strong>rib.pdf</strong>" in page
+    assert "Remplacer" in page
+    assert 'id="piece_jointe-erreur"' not in page
+    token = _rib_token(page)
+
+    accepted = client.post(url, data=bank_form(cabinet_id, piece_jointe=None, rib_token=token),
+                           content_type="multipart/form-data")
+    assert accepted.status_code == 303, accepted.get_data(as_text=True)[-1500:]
+    with app.app_context():
+        account = db.session.scalar(select(BankAccount).where(
+            BankAccount.nom == "Compte secondaire"))
+        assert account.rib_filename == "rib.pdf" and account.rib_sha256
+        account_id = account.id
+    rib = client.get(f"/structure/{cabinet_id}/coordonnees-bancaires/{account_id}/rib")
+    assert rib.status_code == 200 and rib.data.startswith(b"%PDF")
+
+
+def test_kept_rib_cannot_be_used_by_another_user_nor_forged(client, login_as, cabinet_id, app,
+                                                           factory):
+    login_as("interprete@demo.test")
+    page = client.post(f"/structure/{cabinet_id}/coordonnees-bancaires/nouvelle",
+                       data=bank_form(cabinet_id, bic=""),
+                       content_type="multipart/form-data").get_data(as_text=True)
+    token = _rib_token(page)
+    aubert = factory.id_of(Structure, identifier="84256791900019")
+    other = app.test_client()
+    login(other, "expert@demo.test")
+    before = _count(app, BankAccount)
+    for forged in (token, token[:-2] + ("AA" if not token.endswith("AA") else "BB")):
+        response = other.post(
+            f"/structure/{aubert}/coordonnees-bancaires/nouvelle",
+            data=bank_form(aubert, bban="30006000011234567890189", piece_jointe=None,
+                           rib_token=forged),
+            content_type="multipart/form-data")
+        assert response.status_code == 422
+        body = response.get_data(as_text=True)
+        assert "Joignez le RIB" in _error_of(body, "piece_jointe")
+        assert "RIB déjà joint" not in body
+    assert _count(app, BankAccount) == before
+
+
+def test_same_iban_twice_on_a_structure_is_refused_unless_deactivated(client, login_as,
+                                                                      cabinet_id, app):
+    login_as("interprete@demo.test")
+    url = f"/structure/{cabinet_id}/coordonnees-bancaires/nouvelle"
+    twin = bank_form(cabinet_id, bban="30006000011234567890189")  # « Compte principal »
+    refused = client.post(url, data=twin, content_type="multipart/form-data")
+    assert refused.status_code == 422
+    assert "Compte principal" in _error_of(refused.get_data(as_text=True), "bban")
+    with app.app_context():
+        principal = db.session.scalar(select(BankAccount.id).where(
+            BankAccount.structure_id == cabinet_id, BankAccount.nom == "Compte principal"))
+    assert client.post(f"/structure/{cabinet_id}/coordonnees-bancaires/{principal}/desactiver"
+                       ).status_code == 303
+    accepted = client.post(url, data=bank_form(cabinet_id, bban="30006000011234567890189"),
+                           content_type="multipart/form-data")
+    assert accepted.status_code == 303
 
 
 def test_bank_account_for_another_structure_is_refused(client, login_as, cabinet_id, factory, app):
