@@ -4,6 +4,7 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from blueprints.admin.views import bp as admin_bp
+    from blueprints.assistance.views import bp as assistance_bp
     from blueprints.auth.views import bp as auth_bp
     from blueprints.decisions.views import bp as decisions_bp
     from blueprints.envoi.views import bp as envoi_bp
@@ -19,5 +20,5 @@ def register_blueprints(app: Flask) -> None:
 
     for bp in (main_bp, auth_bp, inscription_bp, organisation_bp, saisie_bp,
                pieces_bp, envoi_bp, verification_bp, admin_bp,
-               juridiction_bp, decisions_bp, messages_bp, suivi_bp):
+               juridiction_bp, decisions_bp, messages_bp, suivi_bp, assistance_bp):
         app.register_blueprint(bp)

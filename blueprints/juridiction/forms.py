@@ -78,7 +78,7 @@ class AssignForm(VersionForm):
     assignee_id = SelectField("Attribuer à", validators=[Optional()])
 
     def set_agents(self, agents) -> None:
-        self.assignee_id.choices = as_choices([("", "Personne"),
+        self.assignee_id.choices = as_choices([("", "Non attribué"),
                                                *((str(a.id), a.full_name) for a in agents)])
 
     @property
