@@ -7,6 +7,7 @@ as a data table next to it for screen readers and for printing.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -45,6 +46,7 @@ class Text:
     y: float
     text: str
     anchor: str = "middle"
+    title: str = ""  # the full text when `text` is abbreviated
 
 
 @dataclass
@@ -98,7 +100,7 @@ def monthly_amounts_chart(months: list[MonthAmounts], chart_id: str = "montants"
     while value <= top_value:
         y = top + plot_h - plot_h * value / top_value
         chart.grid.append((left, y, width - right, y))
-        chart.labels.append(Text(left - 6, y + 4, formatting.amount(value) + " €", "end"))
+        chart.labels.append(Text(left - 6, y + 4, formatting.number(value) + " €", "end"))
         value += step
     slot = plot_w / max(len(months), 1)
     used = set()
@@ -124,7 +126,10 @@ def monthly_amounts_chart(months: list[MonthAmounts], chart_id: str = "montants"
 def delays_chart(delays: list[Delay], chart_id: str = "delais") -> Chart:
     """Horizontal bars per juridiction: median and 90th percentile of the days from sending to
     payment."""
-    row_h, left, right, top = 44, 230, 60, 24
+    names = [short_juridiction(d.juridiction) for d in delays]
+    # The names' margin: about 7 px per character at 12 px.
+    row_h, right, top = 44, 60, 24
+    left = min(max(16 + 7 * max((len(n) for n in names), default=0), 80), 16 + 7 * LABEL_CHARS)
     width = 720
     height = top + row_h * max(len(delays), 1) + 12
     plot_w = width - left - right
@@ -140,10 +145,9 @@ def delays_chart(delays: list[Delay], chart_id: str = "delais") -> Chart:
         chart.grid.append((x, top - 4, x, height - 12))
         chart.labels.append(Text(x, top - 8, f"{value:g} j"))
         value += step
-    for index, delay in enumerate(delays):
+    for index, (delay, name) in enumerate(zip(delays, names)):
         y = top + index * row_h + 6
-        name = delay.juridiction if len(delay.juridiction) <= 34 else delay.juridiction[:33] + "…"
-        chart.labels.append(Text(left - 8, y + 19, name, "end"))
+        chart.labels.append(Text(left - 8, y + 19, name, "end", delay.juridiction))
         for offset, (value, colour, what) in enumerate(((delay.median, MEDIAN_COLOUR, "médiane"),
                                                         (delay.p90, P90_COLOUR, "90e centile"))):
             bar_w = plot_w * value / top_value
@@ -153,6 +157,24 @@ def delays_chart(delays: list[Delay], chart_id: str = "delais") -> Chart:
                                      days(value), "start"))
     chart.legend = [(MEDIAN_COLOUR, "Médiane"), (P90_COLOUR, "90e centile")]
     return chart
+
+
+# « 92 - Tribunal judiciaire de Nanterre » -> « TJ Nanterre »; « Cour d'appel d'Agen » -> « CA Agen ».
+JURIDICTION_KINDS = [(re.compile(r"^Tribunal judiciaire (?:de |d'|d’)", re.I), "TJ "),
+                     (re.compile(r"^Tribunal judiciaire du ", re.I), "TJ Le "),
+                     (re.compile(r"^Tribunal judiciaire des ", re.I), "TJ Les "),
+                     (re.compile(r"^Cour d'appel (?:de |d'|d’)", re.I), "CA "),
+                     (re.compile(r"^Cour d'appel du ", re.I), "CA Le ")]
+LABEL_CHARS = 34  # what the left margin of the délai chart holds at 12 px
+
+
+def short_juridiction(label: str) -> str:
+    """A juridiction's label short enough for a chart axis (the full label goes in <title>)."""
+    name = re.sub(r"^\S+ - ", "", label)
+    for pattern, short in JURIDICTION_KINDS:
+        name = pattern.sub(short, name, count=1)
+    name = name.replace(" (chambre détachée)", " (ch. dét.)")
+    return name if len(name) <= LABEL_CHARS else name[:LABEL_CHARS - 1] + "…"
 
 
 def days(value: float) -> str:

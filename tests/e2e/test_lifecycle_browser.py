@@ -138,7 +138,7 @@ def test_court_and_provider_see_every_amount_of_a_line(page, app, live_server, l
     bordereau = page.get_by_role("table", name="Bordereau des frais divers de la ligne 2")
     expect(bordereau).to_be_visible()  # open: the line has other amounts
     expect(bordereau.get_by_role("cell", name="Kilomètres")).to_be_visible()
-    expect(page.get_by_text("Non attribué")).to_be_visible()
+    expect(page.get_by_role("definition").filter(has_text="Non attribué")).to_be_visible()
     assert axe(page) == []
     _logout(page)
 

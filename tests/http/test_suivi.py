@@ -186,7 +186,7 @@ def test_search_by_number_prefix_and_fragment(app, client, login_as):
     login_as(INTERPRETE)
     with app.app_context():
         memoire = db.session.scalar(select(Memoire).where(
-            Memoire.structure_id == _cabinet_id(), Memoire.status == lifecycle.ENVOYE))
+            Memoire.structure_id == _cabinet_id(), Memoire.status == lifecycle.MIS_A_DISPOSITION))
         numero = memoire.numero
     response = client.get(f"/memoires/recherche?numero={numero.lower()}", headers=HX)
     html = response.get_data(as_text=True)
@@ -508,7 +508,8 @@ def test_fiscal_list_shows_paid_mémoires_csv_and_pdf(app, client, login_as):
             Memoire.structure_id == cabinet, Memoire.status == lifecycle.MIS_EN_PAIEMENT,
             Memoire.status_changed_at >= du)).all()
         numbers = {m.numero for m in paid}
-        total = sum((m.total_ttc for m in paid), Decimal(0))
+        total = sum((m.montant_retenu if m.montant_retenu is not None else m.total_ttc
+                     for m in paid), Decimal(0))
         other = _memoire(status=lifecycle.ABANDONNE, structure_id=cabinet).numero
     query = f"structure_id={cabinet}&du={du.isoformat()}&au={today.isoformat()}"
     html = client.get(f"/memoires/liste-fiscale?{query}").get_data(as_text=True)
@@ -534,3 +535,64 @@ def test_navigation_shows_the_tracking_tabs(client, login_as):
     for tab in ("Synthèse", "Rechercher", "Liste fiscale", "Tableau de bord", "Archives"):
         assert f">{tab}</a>" in html
     assert '<a href="/memoires/synthese" aria-current="page">Synthèse</a>' in html
+
+
+def _current_tabs(html: str) -> list[str]:
+    tabs = html.split('aria-label="Frais de justice"', 1)[1].split("</nav>", 1)[0]
+    return [part.split(">", 1)[1].split("<", 1)[0]
+            for part in tabs.split("<a ")[1:] if 'aria-current="page"' in part.split(">", 1)[0]]
+
+
+def test_one_tab_only_is_current_and_none_on_a_memoire(app, client, login_as):
+    with app.app_context():
+        sent = in_state("ENVOYE").id
+    login_as(INTERPRETE)
+    assert _current_tabs(client.get("/structure").get_data(as_text=True)) == ["Ma structure"]
+    assert _current_tabs(client.get("/habilitations").get_data(as_text=True)) == [
+        "Mes habilitations"]
+    assert _current_tabs(client.get("/memoires/nouveau").get_data(as_text=True)) == [
+        "Saisir mémoire"]
+    assert _current_tabs(client.get(f"/memoires/{sent}").get_data(as_text=True)) == []
+    login_as(GREFFE)
+    with app.app_context():
+        received = in_state("A_CONTROLER").id
+    assert _current_tabs(client.get(f"/juridiction/memoires/{received}").get_data(
+        as_text=True)) == ["Mémoires reçus"]
+
+
+def test_read_only_provider_has_no_saisir_tab_and_a_provider_without_structure_no_tracking(
+        client, login_as, factory):
+    login_as(CONSULTATION)
+    html = client.get("/memoires/synthese").get_data(as_text=True)
+    assert ">Synthèse</a>" in html and ">Rechercher</a>" in html
+    assert ">Saisir mémoire</a>" not in html
+    login_as(INTERPRETE)
+    assert ">Saisir mémoire</a>" in client.get("/").get_data(as_text=True)
+    factory.user("sans-structure@demo.test")
+    login_as("sans-structure@demo.test")
+    html = client.get("/").get_data(as_text=True)
+    for tab in ("Ma structure", "Mes habilitations", "Mon compte"):
+        assert f">{tab}</a>" in html, tab
+    for tab in ("Synthèse", "Saisir mémoire", "Liste fiscale", "Tableau de bord", "Archives"):
+        assert f">{tab}</a>" not in html, tab
+
+
+def test_queue_says_today_and_lists_amounts_in_euros_from_the_header(app, client, login_as):
+    with app.app_context():
+        memoire = in_state("A_CONTROLER")
+        numero, amount_ttc = memoire.numero, memoire.total_ttc
+    login_as(GREFFE)
+    html = client.get("/juridiction/memoires?statut=").get_data(as_text=True)
+    from services.formatting import amount
+    row = html.split(numero, 1)[1].split("</tr>", 1)[0]
+    assert "aujourd'hui" in row and "0 jour" not in row
+    assert f">{amount(amount_ttc)}</td>" in row
+    assert "Montant TTC (€)" in html
+
+
+def test_delay_chart_abbreviates_juridictions_and_keeps_the_full_name(client, login_as):
+    login_as(INTERPRETE)
+    html = client.get("/memoires/tableau-de-bord").get_data(as_text=True)
+    assert "<title>75 - Tribunal judiciaire de Paris</title>TJ Paris</text>" in html
+    assert "…" not in html.split('id="delais-titre"', 1)[1].split("</svg>", 1)[0]
+    assert ",00 €</text>" not in html  # axes in whole euros: « 6 000 € »
