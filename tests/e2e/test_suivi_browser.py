@@ -25,7 +25,8 @@ def _tab(page, name):
 def test_search_updates_in_place_and_keeps_the_url(app, page, live_server, login_page, axe):
     with app.app_context():
         numero = db.session.scalar(select(Memoire.numero_mj).where(
-            Memoire.status == lifecycle.MIS_A_DISPOSITION).order_by(Memoire.id.desc()))
+            Memoire.status == lifecycle.MIS_A_DISPOSITION,
+            Memoire.created_by.has(email=INTERPRETE)).order_by(Memoire.id.desc()))
     login_page(page, live_server, INTERPRETE)
     _tab(page, "Rechercher")
     expect(page.get_by_role("heading", name="Recherche de mémoires de frais de justice")

@@ -101,7 +101,7 @@ def test_weak_password_is_refused_next_to_the_field(client, app):
 def test_expired_confirmation_link_is_refused(client, app):
     sign_up(client)
     with app.app_context():
-        token = db.session.scalar(select(EmailToken))
+        token = db.session.scalar(select(EmailToken).order_by(EmailToken.id.desc()))
         token.expires_at = token.created_at - timedelta(seconds=1)
         db.session.commit()
     path = link_in(outbox(app, "nouvelle@exemple.test")[-1].body, "/inscription/confirmer/")

@@ -69,8 +69,9 @@ def test_payment_delays_per_juridiction(app):
         assert delays and delays[0].juridiction == "75 - Tribunal judiciaire de Paris"
         paid = db.session.scalars(select(Memoire).where(
             Memoire.status == lifecycle.MIS_EN_PAIEMENT,
+            Memoire.structure_id == dashboard.status_matrix(db.session, user)[0].structure_id,
             Memoire.juridiction_id == db.session.scalar(select(Memoire.juridiction_id).where(
-                Memoire.numero_mj.is_not(None)).limit(1)),
+                Memoire.numero_mj.is_not(None)).order_by(Memoire.id).limit(1)),
             Memoire.status_changed_at >= months_before(
                 datetime.combine(date.today(), time.min), 12))).all()
         values = sorted(float(int((m.status_changed_at - m.sent_at).total_seconds() / 86400 + 0.5))
@@ -86,7 +87,11 @@ def test_expert_dashboard_shows_nothing_of_the_interpreter(app):
         user = _user("expert@demo.test")
         rows = dashboard.status_matrix(db.session, user)
         assert [r.label for r in rows] == ["84256791900019 - Dr Aubert, expert psychiatre"]
-        assert dashboard.payment_delays(db.session, user, date.today()) == []
+        own = db.session.scalar(select(func.count(Memoire.id)).where(
+            Memoire.structure_id == rows[0].structure_id,
+            Memoire.status == lifecycle.MIS_EN_PAIEMENT))
+        delays = dashboard.payment_delays(db.session, user, date.today())
+        assert sum(d.count for d in delays) == own  # his own paid mémoires only
 
 
 def test_nice_steps():
