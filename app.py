@@ -168,6 +168,18 @@ def _register_cli(app: Flask) -> None:
         click.echo(f"Sauvegarde vérifiée (integrity_check : {done.integrity}) : "
                    f"{done.path} — {done.size / 1_000_000:.1f} Mo")
 
+    @app.cli.command("purge-files")
+    @click.option("--days", default=1, show_default=True, help="Âge minimal des fichiers supprimés.")
+    def purge_files_command(days: int):
+        """Supprime les fichiers déposés que plus rien n'utilise (à lancer chaque nuit)."""
+        from datetime import timedelta
+
+        from services.storage import purge_orphans
+
+        count = purge_orphans(db.session, timedelta(days=days))
+        db.session.commit()
+        click.echo(f"{count} fichier(s) inutilisé(s) supprimé(s).")
+
     @app.cli.command("setup")
     def setup_command():
         """Applique les migrations puis charge les données de référence."""
