@@ -60,6 +60,23 @@ def send(memoire: Memoire, email: str | None = None, *, transmit: bool = True) -
     return memoire
 
 
+def sent_with_other_amounts() -> Memoire:
+    """REFERENCE.md §3.1's worked example with a bordereau, added as line 2 and sent: 3 × 30,00 =
+    90,00 HT, frais divers 12,00 (24 km) + 0,90 (affranchissement), débours 5,00, remise 2,00,
+    TVA 20 % — so the line is 100,90 HT and 126,08 TTC."""
+    memoire = draft()
+    day = date.today() - timedelta(days=3)
+    memoires.add_line(db.session, user(INTERPRETE), memoire, memoires.LineData(
+        numero_affaire="2025/FRAIS", date_requisition=day - timedelta(days=1),
+        autorite_code="OPJ", type_code="TRAD_ORALE", date_prestation=day,
+        quantite=Decimal("3"), tarif_ht=Decimal("30.00"), taux_tva=Decimal("20"),
+        debours=Decimal("5.00"), remise=Decimal("2.00"), frais=[
+            memoires.FraisData(day, "kilometres", Decimal("24"), Decimal("12.00")),
+            memoires.FraisData(day, "affranchissement", Decimal("1"), Decimal("0.90"))]))
+    db.session.commit()
+    return send(memoire)
+
+
 def received(email: str = INTERPRETE, **kwargs) -> Memoire:
     """A mémoire « Mis à disposition », à contrôler."""
     return send(draft(email, **kwargs), email)

@@ -114,23 +114,10 @@ def test_refusal_duplication_resend_certification_payment(request, app, live_ser
 
 
 def test_court_and_provider_see_every_amount_of_a_line(page, app, live_server, login_page, axe):
-    from datetime import timedelta
-    from decimal import Decimal
-
-    from services import memoires
-    from tests.lifecycle_support import draft, send, user
+    from tests.lifecycle_support import sent_with_other_amounts
 
     with app.app_context():
-        memoire = draft()
-        today = date.today()
-        memoires.add_line(db.session, user(INTERPRETE), memoire, memoires.LineData(
-            numero_affaire="2025/FRAIS", date_requisition=today - timedelta(days=4),
-            autorite_code="OPJ", type_code="TRAD_ORALE", date_prestation=today - timedelta(days=3),
-            quantite=Decimal("3"), tarif_ht=Decimal("30.00"), taux_tva=Decimal("20"),
-            debours=Decimal("5.00"), frais=[memoires.FraisData(
-                today - timedelta(days=3), "kilometres", Decimal("24"), Decimal("12.00"))]))
-        db.session.commit()
-        memoire_id = send(memoire).id
+        memoire_id = sent_with_other_amounts().id
         db.session.remove()
 
     login_page(page, live_server, GREFFE)

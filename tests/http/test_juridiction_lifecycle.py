@@ -198,27 +198,10 @@ def test_agent_page_shows_data_checklist_attachments_and_actions(app, client, lo
 
 
 def _received_with_other_amounts(app) -> int:
-    """The worked example of REFERENCE.md §3.1 with a bordereau: 3 × 30,00 = 90,00 HT, frais
-    divers 12,00 (24 km) + 0,90 (affranchissement), débours 5,00, remise 2,00, TVA 20 %."""
-    from datetime import timedelta
-
-    from services import memoires
-    from tests.lifecycle_support import draft, send, user
+    from tests.lifecycle_support import sent_with_other_amounts
 
     with app.app_context():
-        memoire = draft()
-        today = date.today()
-        memoires.add_line(db.session, user(INTERPRETE), memoire, memoires.LineData(
-            numero_affaire="2025/FRAIS", date_requisition=today - timedelta(days=4),
-            autorite_code="OPJ", type_code="TRAD_ORALE", date_prestation=today - timedelta(days=3),
-            quantite=Decimal("3"), tarif_ht=Decimal("30.00"), taux_tva=Decimal("20"),
-            debours=Decimal("5.00"), remise=Decimal("2.00"), frais=[
-                memoires.FraisData(today - timedelta(days=3), "kilometres", Decimal("24"),
-                                   Decimal("12.00")),
-                memoires.FraisData(today - timedelta(days=3), "affranchissement", Decimal("1"),
-                                   Decimal("0.90"))]))
-        db.session.commit()
-        return send(memoire).id
+        return sent_with_other_amounts().id
 
 
 def _assert_other_amounts_itemised(page: str) -> None:

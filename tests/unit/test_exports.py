@@ -68,27 +68,18 @@ def test_memoire_pdf_itemises_every_amount_of_a_line_and_its_bordereau(app):
 
     from pypdf import PdfReader
 
-    from services import memoires, pdf
-    from tests.lifecycle_support import INTERPRETE, draft, send, user
+    from services import pdf
+    from tests.lifecycle_support import sent_with_other_amounts
 
     with app.app_context():
-        memoire = draft()
-        today = date.today()
-        memoires.add_line(db.session, user(INTERPRETE), memoire, memoires.LineData(
-            numero_affaire="2025/FRAIS", date_requisition=today - timedelta(days=4),
-            autorite_code="OPJ", type_code="TRAD_ORALE", date_prestation=today - timedelta(days=3),
-            quantite=Decimal("3"), tarif_ht=Decimal("30.00"), taux_tva=Decimal("20"),
-            debours=Decimal("5.00"), remise=Decimal("2.00"), frais=[
-                memoires.FraisData(today - timedelta(days=3), "kilometres", Decimal("24"),
-                                   Decimal("12.00"))]))
-        db.session.commit()
-        data = pdf.memoire_pdf(send(memoire))
+        data = pdf.memoire_pdf(sent_with_other_amounts())
+    today = date.today()
     text = " ".join("".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
                     .split())
     for expected in ("Montant de la prestation HT : 3 × 30,00 = 90,00 EUR",
-                     "Frais divers : 12,00 EUR", "Remise : 2,00 EUR",
-                     "Montant total HT : 100,00 EUR", "Taux TVA : 20 % (TVA 20,00 EUR)",
-                     "Débours (non soumis à la TVA) : 5,00 EUR", "Montant TTC : 125,00 EUR",
+                     "Frais divers : 12,90 EUR", "Remise : 2,00 EUR",
+                     "Montant total HT : 100,90 EUR", "Taux TVA : 20 % (TVA 20,18 EUR)",
+                     "Débours (non soumis à la TVA) : 5,00 EUR", "Montant TTC : 126,08 EUR",
                      f"Bordereau des frais divers - {(today - timedelta(days=3)):%d/%m/%Y}, "
                      "Kilomètres, quantité 24, montant total 12,00 EUR"):
         assert expected in text, (expected, text)
