@@ -467,11 +467,11 @@ def _has_errors(form, name: str) -> bool:
 
 def _context(memoire, *, header_form=None, structure=None, line_form=None, line=None,
              oob=frozenset(), stale=None, tariff=None, confirm_line=None,
-             confirm_delete=False) -> dict:
+             confirm_delete=False, with_header: bool = True) -> dict:
     can_write = bool(memoire is not None and permissions.can(
         db.session, current_user, memoire.structure_id, permissions.WRITE))
     editable = memoire is None or (can_write and memoire.status in lifecycle.EDITABLE)
-    if memoire is not None and editable and header_form is None:
+    if memoire is not None and editable and header_form is None and with_header:
         header_form = HeaderForm(formdata=None, obj=None)
         _fill_header(header_form, memoire)
         structures = permissions.structures(db.session, current_user, permissions.WRITE)
@@ -515,5 +515,12 @@ def _fill_header(form: HeaderForm, memoire) -> None:
     form.version.data = str(memoire.version)
 
 
+# The blocks that show the header form; a fragment without them (a line form, the lines table,
+# the totals) does not build it: its pick lists (some 200 juridictions) are most of a page's cost.
+HEADER_BLOCKS = {"saisie", "header", "prestataire_details", "vat_type"}
+
+
 def _render_page(memoire, block=None, status: int = 200, **context):
-    return render(TEMPLATE, block, status, **_context(memoire, **context))
+    blocks = {block} if isinstance(block, str) else set(block or ())
+    with_header = not (blocks and is_fragment_request()) or bool(blocks & HEADER_BLOCKS)
+    return render(TEMPLATE, block, status, **_context(memoire, with_header=with_header, **context))
