@@ -16,6 +16,7 @@ P, A, S, ADM = "prestataire", "agent", "support", "admin"
 # provider must hold on some structure for the tab to make sense (WRITE: a profile
 # « modification », READ: any profile); None for every tab of the other roles.
 TABS = [
+    ("Mémoires reçus", "juridiction.queue", {A}, None),  # an agent's working tab comes first
     ("Synthèse", "suivi.synthese", {P}, READ),
     ("Rechercher", "suivi.search", {P, A}, READ),
     ("Saisir mémoire", "saisie.new", {P}, WRITE),
@@ -23,7 +24,6 @@ TABS = [
     ("Liste fiscale", "suivi.fiscal", {P}, READ),
     ("Tableau de bord", "suivi.dashboard", {P, A}, READ),
     ("Archives", "suivi.archives", {P, A}, READ),
-    ("Mémoires reçus", "juridiction.queue", {A}, None),
     ("Ma structure", "organisation.structure", {P}, None),
     ("Mes habilitations", "organisation.habilitations", {P}, None),
     ("Administration", "admin.index", {ADM}, None),
@@ -42,6 +42,12 @@ class Tab:
 
 def has_endpoint(endpoint: str) -> bool:
     return endpoint in current_app.view_functions
+
+
+def can_write_somewhere() -> bool:
+    """A provider holding « modification » on a structure: « Saisir un nouveau mémoire » makes sense."""
+    return (current_user.is_authenticated and current_user.role == P
+            and bool(permissions.structures(db.session, current_user, WRITE)))
 
 
 def _provider_rights() -> set[str]:

@@ -3,7 +3,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
-from blueprints.main.navigation import has_endpoint, navigation_for
+from blueprints.main.navigation import can_write_somewhere, has_endpoint, navigation_for
 from extensions import db
 from models import Habilitation, Juridiction, Memoire, Structure, User
 from models.organisation import HABILITATION_GRANTED, ROLE_AGENT, ROLE_PRESTATAIRE
@@ -18,7 +18,7 @@ def navigation_context():
         return navigation_for(current_user.role) if current_user.is_authenticated else []
 
     return {"navigation": navigation, "has_endpoint": has_endpoint,
-            "status_label": lifecycle.label}
+            "can_write_somewhere": can_write_somewhere, "status_label": lifecycle.label}
 
 
 @bp.get("/")

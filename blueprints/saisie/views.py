@@ -48,8 +48,10 @@ def new():
     if current_user.role != ROLE_PRESTATAIRE:
         abort(403)
     structures = permissions.structures(db.session, current_user, permissions.WRITE)
-    if request.method == "POST" and not structures:
-        abort(403)
+    if not structures:
+        abort(403, description="Saisir un mémoire demande le profil « Frais de justice "
+                               "modification » sur une structure : demandez-le à son gestionnaire "
+                               "dans « Mes habilitations ».")
     form = HeaderForm()
     if request.method == "GET":
         structure = _chosen_structure(structures, request.args.get("structure_id"))

@@ -426,3 +426,13 @@ def test_no_template_or_code_marks_user_text_as_safe():
                  if any(marker in path.read_text() for marker in
                         ("|safe", "| safe", "Markup(", "autoescape false"))]
     assert len(sources) > 50 and offending == []
+
+
+def test_consultation_is_offered_no_new_memoire_and_told_why(client, login_as, ids):
+    """With « consultation » only: no « Saisir un nouveau mémoire », and the form says why."""
+    login_as("consultation@demo.test")
+    page = client.get(f"/memoires/{ids['drafts'][0]}").get_data(as_text=True)
+    assert "Saisir un nouveau mémoire" not in page
+    refused = client.get("/memoires/nouveau")
+    assert refused.status_code == 403
+    assert "Frais de justice modification" in refused.get_data(as_text=True)
