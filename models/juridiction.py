@@ -6,6 +6,10 @@ from extensions import db
 
 JURIDICTION_TYPES = {"TJ": "Tribunal judiciaire", "CA": "Cour d'appel", "AUTRE": "Autre"}
 
+# French articles in running text: « du Tribunal judiciaire de Paris », « à la Cour d'appel d'Agen ».
+FEMININE_FIRST_WORDS = {"Cour", "Chambre", "Maison"}
+MASCULINE_FIRST_WORDS = {"Tribunal", "Conseil", "Parquet", "Service", "Pôle"}
+
 
 class Juridiction(db.Model):
     __tablename__ = "juridictions"
@@ -20,3 +24,21 @@ class Juridiction(db.Model):
     @property
     def label(self) -> str:
         return f"{self.departement} - {self.nom}"
+
+    def _with(self, masculine: str, feminine: str, other: str) -> str:
+        first_word = self.nom.split(" ", 1)[0]
+        if first_word in FEMININE_FIRST_WORDS:
+            return f"{feminine} {self.nom}"
+        if first_word in MASCULINE_FIRST_WORDS:
+            return f"{masculine} {self.nom}"
+        return f"{other} {self.nom}"
+
+    @property
+    def du_nom(self) -> str:
+        """« du Tribunal judiciaire de Paris », « de la Cour d'appel d'Agen »."""
+        return self._with("du", "de la", "de")
+
+    @property
+    def au_nom(self) -> str:
+        """« au Tribunal judiciaire de Paris », « à la Cour d'appel d'Agen »."""
+        return self._with("au", "à la", "à")

@@ -21,7 +21,7 @@ def deliver(session: Session, memoire: Memoire, settings: Mapping | None = None,
     """The move itself and its notifications, in the caller's transaction (no commit)."""
     transition = lifecycle.record(
         session, memoire, lifecycle.MIS_A_DISPOSITION, None,
-        reason=f"Transmis à {memoire.juridiction.nom}",
+        reason=f"Transmis {memoire.juridiction.au_nom}",
         role=lifecycle.SYSTEM, at=now)
     session.flush()
     created = notifications.notify(
@@ -32,7 +32,7 @@ def deliver(session: Session, memoire: Memoire, settings: Mapping | None = None,
     created += notifications.notify(
         session, notifications.provider_users(session, memoire), memoire,
         notifications.KIND_STATUS,
-        f"Le mémoire {memoire.numero} est mis à disposition de {memoire.juridiction.nom}.",
+        f"Le mémoire {memoire.numero} est mis à disposition {memoire.juridiction.du_nom}.",
         settings=settings)
     for notification in created:
         notification.created_at = transition.at

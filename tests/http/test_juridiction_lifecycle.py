@@ -226,7 +226,7 @@ def test_court_page_itemises_frais_divers_debours_remise_and_the_bordereau(app, 
     _assert_other_amounts_itemised(page)
     assert '<details class="line-details" open>' in page  # the line with other amounts
     assert "<dt>Attribué à</dt><dd>Non attribué</dd>" in page
-    assert "Transmis à Tribunal judiciaire de Paris" in html.unescape(page)
+    assert "Transmis au Tribunal judiciaire de Paris" in html.unescape(page)
     assert "tj75056" not in page
 
 

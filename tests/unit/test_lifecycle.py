@@ -174,7 +174,7 @@ def test_transmission_delivers_pending_memoires_as_the_system(app):
         last = memoire.transitions[-1]
         assert (memoire.status, memoire.court_step) == (lifecycle.MIS_A_DISPOSITION,
                                                         lifecycle.A_CONTROLER)
-        assert last.actor_id is None and last.reason == "Transmis à Tribunal judiciaire de Paris"
+        assert last.actor_id is None and last.reason == "Transmis au Tribunal judiciaire de Paris"
         assert transmission.transmit(db.session, memoire) is False  # nothing more to do
         greffe = user(GREFFE)
         assert db.session.scalar(select(func.count(Notification.id)).where(
@@ -276,3 +276,13 @@ def test_certify_validates_amount_and_motif(app):
                           None, date.today())
         with pytest.raises(decisions.DecisionError, match="référence"):
             decisions.pay(db.session, greffe, memoire, date.today(), " ", None, date.today())
+
+
+def test_juridiction_names_take_their_article_in_running_text():
+    from models import Juridiction
+
+    tribunal = Juridiction(nom="Tribunal judiciaire de Paris")
+    cour = Juridiction(nom="Cour d'appel d'Agen")
+    assert (tribunal.du_nom, tribunal.au_nom) == ("du Tribunal judiciaire de Paris",
+                                                  "au Tribunal judiciaire de Paris")
+    assert (cour.du_nom, cour.au_nom) == ("de la Cour d'appel d'Agen", "à la Cour d'appel d'Agen")
