@@ -140,3 +140,16 @@ def test_reading_never_fails_with_anything_but_a_french_message(text):
     except AmountError:
         return
     assert value is None or (value.is_finite() and _is_cents(value))
+
+
+def test_days_of_stored_utc_moments_are_paris_days():
+    """23:13 UTC on 26 November is already the 27th in Paris, as moment() shows it."""
+    from datetime import date, datetime
+
+    from services.formatting import day, long_day, moment
+
+    late = datetime(2026, 11, 26, 23, 13)
+    assert (day(late), moment(late)) == ("27/11/2026", "27/11/2026 00:13")
+    assert long_day(late) == "27 nov. 2026"
+    assert day(date(2026, 11, 26)) == "26/11/2026"
+    assert day(datetime(2026, 7, 1, 21, 59)) == "01/07/2026"  # summer time: UTC+2
