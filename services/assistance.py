@@ -217,17 +217,16 @@ def find_memoire(session: Session, numero: str) -> MemoireSummary | None:
 
 
 def provider_history(transitions) -> list[HistoryRow]:
-    """The status changes as the provider sees them: court-internal steps (a change of step
-    inside « Mis à disposition ») are left out, and only the role of who acted is told."""
+    """Every row of the history, labelled as on the provider's « Suivi du mémoire » panel;
+    only the role of who acted is told, never their name."""
     rows = []
     for t in transitions:
-        if t.from_status is not None and t.from_status == t.to_status:
-            continue
         by = SYSTEM_LABEL if t.actor_role in (None, lifecycle.SYSTEM) \
             else ROLES.get(t.actor_role, t.actor_role)
-        rows.append(HistoryRow(at=t.at, by=by, to_label=lifecycle.label(t.to_status),
-                               from_label=lifecycle.label(t.from_status) if t.from_status
-                               else "Création"))
+        rows.append(HistoryRow(
+            at=t.at, by=by, to_label=lifecycle.state_label(t.to_status, t.to_step),
+            from_label=(lifecycle.state_label(t.from_status, t.from_step) if t.from_status
+                        else "Création")))
     return rows
 
 

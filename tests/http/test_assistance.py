@@ -285,7 +285,7 @@ def test_support_follows_a_memoire_without_any_money_data(client, login_as, app)
     assert "/pieces" not in section and "/messages" not in section
 
 
-def test_the_history_hides_court_internal_steps_and_names(client, login_as, app):
+def test_the_history_reads_as_the_providers_without_names(client, login_as, app):
     with app.app_context():
         memoire = db.session.scalar(select(Memoire).where(
             Memoire.status == lifecycle.MIS_EN_PAIEMENT).order_by(Memoire.id))
@@ -294,7 +294,7 @@ def test_the_history_hides_court_internal_steps_and_names(client, login_as, app)
     login_as(SUPPORT)
     section = client.get(f"/assistance/memoires?numero={numero}").get_data(
         as_text=True).split('id="memoire-search"', 1)[1]
-    assert "Certifié" not in section and "Taxé" not in section and "À contrôler" not in section
+    assert "Mis à disposition — " in section  # the court's steps, as on the provider's panel
     assert "Agent de juridiction" in section
     for name in names:
         assert name not in section
