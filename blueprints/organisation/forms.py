@@ -85,7 +85,7 @@ class BankAccountForm(BaseForm):
                                                  "compte."), Length(max=30)])
     cle_iban = StringField("Clé IBAN", description="2 caractères.", validators=[
         InputRequired("Saisissez la clé IBAN."), Length(max=4)])
-    bic = StringField("BIC ou SWIFT", description="8 à 11 caractères alphanumériques.",
+    bic = StringField("BIC ou SWIFT", description="8 ou 11 caractères alphanumériques.",
                       validators=[InputRequired("Saisissez le BIC ou SWIFT."), Length(max=15)])
     information = TextAreaField("Information", validators=[
         InputRequired("Saisissez une information."), Length(max=1000)])
