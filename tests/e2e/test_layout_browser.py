@@ -49,9 +49,11 @@ def test_provider_pages_never_scroll_sideways(app, page, live_server, login_page
     # « Se déconnecter » stays on screen, even on a phone.
     assert _right_edge(page.get_by_role("button", name="Se déconnecter")) <= viewport["width"]
     for tab in ("Synthèse", "Rechercher", "Archives", "Tableau de bord", "Liste fiscale",
-                "Ma structure"):
+                "Ma structure", "Mes habilitations"):
         _open_tab(page, tab)
         _assert_no_page_scroll(page, tab)
+    page.goto(f"{live_server}/habilitations/gerer")
+    _assert_no_page_scroll(page, "Gérer mes habilitations")
     for memoire_id in (sent, draft):
         page.goto(f"{live_server}/memoires/{memoire_id}")
         _assert_no_page_scroll(page, f"mémoire {memoire_id}")
