@@ -19,7 +19,7 @@ from blueprints.inscription.views import links
 from extensions import db
 from models import Juridiction, OutboxMessage, Structure, Tariff, TypePrestation, User
 from models.organisation import ROLE_ADMIN, ROLE_AGENT, ROLE_SUPPORT
-from services import administration
+from services import accounts, administration
 
 bp = Blueprint("admin", __name__, url_prefix="/administration")
 
@@ -162,8 +162,9 @@ def support_agents():
 @bp.get("/utilisateurs")
 def users():
     q = request.args.get("q", "")[:100]
-    return render("admin/users.html", "results", q=q,
-                  rows=administration.search_users(db.session, q))
+    rows = administration.search_users(db.session, q)
+    shared = {u.id for u in rows if accounts.shared_demo_account(u, current_app.config)}
+    return render("admin/users.html", "results", q=q, rows=rows, shared_ids=shared)
 
 
 @bp.post("/utilisateurs/<int:user_id>/<any(activer, desactiver):action>")

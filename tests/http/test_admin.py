@@ -126,6 +126,8 @@ def test_in_demo_mode_the_shared_demo_accounts_cannot_be_disabled(client, login_
     with app.app_context():
         uid = db.session.scalar(select(User.id).where(User.email == "greffe@demo.test"))
     login_as("admin@demo.test")
+    listing = client.get("/administration/utilisateurs?q=greffe").get_data(as_text=True)
+    assert "Compte de démonstration partagé" in listing and "Désactiver" not in listing
     response = client.post(f"/administration/utilisateurs/{uid}/desactiver",
                            follow_redirects=True)
     assert "Compte de démonstration partagé" in response.get_data(as_text=True)
