@@ -148,6 +148,13 @@ def memoire_pdf(memoire: Memoire) -> bytes:
     ]
     if memoire.sent_at:
         rows.append(("Envoyé le", formatting.moment(memoire.sent_at)))
+    if memoire.montant_retenu is not None:
+        rows.append(("Montant retenu", _money(memoire.montant_retenu, memoire.devise)))
+        if memoire.montant_retenu != memoire.total_ttc and memoire.motif_montant_retenu:
+            rows.append(("MT modifié", memoire.motif_montant_retenu))
+    if memoire.paid_on:
+        rows.append(("Mis en paiement le", f"{formatting.day(memoire.paid_on)} (référence "
+                                           f"{memoire.payment_reference})"))
     pdf.pairs(rows)
     pdf.ln(2)
     pdf.heading("Destinataire", 11)
@@ -179,7 +186,7 @@ def memoire_pdf(memoire: Memoire) -> bytes:
            formatting.amount(line.tarif_ht), f"{formatting.number(line.taux_tva)} %",
            formatting.amount(amounts.ttc)], line_detail_rows(line, amounts, devise))
          for index, (line, amounts) in enumerate(zip(memoire.lines, per_line), start=1)],
-        [8, 20, 18, 24, 36, 18, 14, 16, 12, 18],
+        [8, 26, 18, 24, 30, 18, 14, 16, 12, 18],
     )
     pdf.heading("Récapitulatif TVA", 11)
     pdf.table(["Taux", "Base HT", "Montant TVA"],

@@ -83,3 +83,21 @@ def test_memoire_pdf_itemises_every_amount_of_a_line_and_its_bordereau(app):
                      f"Bordereau des frais divers - {(today - timedelta(days=3)):%d/%m/%Y}, "
                      "Kilomètres, quantité 24, montant total 12,00 EUR"):
         assert expected in text, (expected, text)
+
+
+def test_memoire_pdf_of_a_paid_memoire_tells_the_amount_retained_and_the_payment(app):
+    from pypdf import PdfReader
+    from sqlalchemy import select
+
+    from extensions import db
+    from models import Memoire
+    from services import lifecycle, pdf
+
+    with app.app_context():
+        paid = db.session.scalars(select(Memoire).where(
+            Memoire.status == lifecycle.MIS_EN_PAIEMENT, Memoire.montant_retenu.is_not(None))).all()
+        memoire = next(m for m in paid if m.montant_retenu != m.total_ttc)
+        text = " ".join("".join(page.extract_text() for page in PdfReader(
+            io.BytesIO(pdf.memoire_pdf(memoire))).pages).split())
+        assert f"MT modifié {' '.join(memoire.motif_montant_retenu.split())}" in text
+        assert "Montant retenu" in text and memoire.payment_reference in text
