@@ -108,9 +108,9 @@ def mj_counter(app) -> int:
 def run_clients(clients: int, drafts: list[tuple[int, int]], send) -> dict:
     """`clients` threads take drafts from one queue and `send` them; wall time from the moment
     they all start until the last one finishes."""
-    todo: queue.Queue = queue.Queue()
+    pending: queue.Queue = queue.Queue()
     for draft in drafts:
-        todo.put(draft)
+        pending.put(draft)
     latencies: list[float] = []
     errors: list[str] = []
     start = threading.Barrier(clients + 1)
@@ -119,7 +119,7 @@ def run_clients(clients: int, drafts: list[tuple[int, int]], send) -> dict:
         start.wait()
         while True:
             try:
-                memoire_id, version = todo.get_nowait()
+                memoire_id, version = pending.get_nowait()
             except queue.Empty:
                 return
             began = time.perf_counter()
