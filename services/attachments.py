@@ -260,13 +260,14 @@ def add_structure_document(session: Session, user: User, structure: Structure,
     return document
 
 
-def library(session: Session, structure_id: int) -> list[Attachment]:
-    """The structure's documents that can be imported into its mémoires."""
-    return list(session.scalars(
-        select(Attachment)
-        .where(Attachment.structure_id == structure_id, Attachment.memoire_id.is_(None))
-        .order_by(Attachment.designation, Attachment.id)
-    ))
+def library(session: Session, structure_id: int, *, importable: bool = False) -> list[Attachment]:
+    """The structure's documents; `importable`: those worth importing into a mémoire (not the
+    RIB, which sending attaches by itself)."""
+    query = select(Attachment).where(Attachment.structure_id == structure_id,
+                                     Attachment.memoire_id.is_(None))
+    if importable:
+        query = query.where(Attachment.type_code != RIB_TYPE)
+    return list(session.scalars(query.order_by(Attachment.designation, Attachment.id)))
 
 
 def import_document(session: Session, user: User, memoire: Memoire, document: Attachment,

@@ -282,3 +282,11 @@ def test_upload_without_csrf_token_is_refused(client, login_as, draft, app):
     }, content_type="multipart/form-data", csrf=False)
     assert response.status_code == 400
     assert _count(app, draft[0]) == 0
+
+
+def test_the_rib_is_not_offered_for_import_since_sending_attaches_it(client, login_as, draft):
+    login_as(PROVIDER)
+    page = client.get(f"/memoires/{draft[0]}/pieces-jointes").get_data(as_text=True)
+    assert "Attestation de vigilance URSSAF" in page  # the library is offered…
+    assert "RIB - Compte principal" not in page  # …without the RIB
+    assert "joint automatiquement" in page
