@@ -409,6 +409,8 @@ def _header_choices(form: HeaderForm, structures, structure) -> None:
     services = [s for s in structure.services if s.is_active] if structure else []
     form.service_id.choices = {"": "Sélectionner un service",
                                **{str(s.id): s.label for s in services}}
+    # « Service * » as in the webinar when the structure has services (services.memoires checks it).
+    form.service_id.flags.required = bool(services)
     form.categorie_code.choices = {"": "Sélectionner une catégorie",
                                    **dict(choices(db.session, CategoriePrestataire))}
     accounts = [a for a in structure.bank_accounts if a.is_active] if structure else []

@@ -436,3 +436,8 @@ def test_consultation_is_offered_no_new_memoire_and_told_why(client, login_as, i
     refused = client.get("/memoires/nouveau")
     assert refused.status_code == 403
     assert "Frais de justice modification" in refused.get_data(as_text=True)
+
+
+def test_service_is_marked_required_when_the_structure_has_services(client, provider):
+    page = client.get("/memoires/nouveau").get_data(as_text=True)
+    assert '<label for="service_id">Service <span aria-hidden="true">*</span></label>' in page
