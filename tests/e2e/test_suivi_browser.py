@@ -47,6 +47,9 @@ def test_search_updates_in_place_and_keeps_the_url(app, page, live_server, login
     expect(page.locator("#resultats")).to_contain_text("Aucun mémoire")
     assert axe(page) == []
     page.go_back()
+    # Each step back restores its page: wait for it, or two restores race each other.
+    expect(page.locator("#resultats")).not_to_contain_text("Aucun mémoire")
+    expect(rows).to_have_count(5)
     page.go_back()
     expect(page).to_have_url(re.compile(rf"numero={numero}"))
     expect(page.get_by_label("Numéro de mémoire")).to_have_value(numero)
