@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, request, url_for
+from flask import current_app, g, request, url_for
 from flask_login import current_user
 
 from extensions import db
@@ -47,16 +47,20 @@ def has_endpoint(endpoint: str) -> bool:
 def can_write_somewhere() -> bool:
     """A provider holding « modification » on a structure: « Saisir un nouveau mémoire » makes sense."""
     return (current_user.is_authenticated and current_user.role == P
-            and bool(permissions.structures(db.session, current_user, WRITE)))
+            and WRITE in _provider_rights())
 
 
 def _provider_rights() -> set[str]:
-    """READ if the provider holds a profile on a structure, WRITE if « modification » on one."""
-    if permissions.structures(db.session, current_user, WRITE):
-        return {READ, WRITE}
-    if permissions.structures(db.session, current_user, READ):
-        return {READ}
-    return set()
+    """READ if the provider holds a profile on a structure, WRITE if « modification » on one;
+    asked once per request (the tabs and the page's buttons both need it)."""
+    if "provider_rights" not in g:
+        if permissions.structures(db.session, current_user, WRITE):
+            g.provider_rights = {READ, WRITE}
+        elif permissions.structures(db.session, current_user, READ):
+            g.provider_rights = {READ}
+        else:
+            g.provider_rights = set()
+    return g.provider_rights
 
 
 def _current_index(urls: list[str]) -> int | None:
